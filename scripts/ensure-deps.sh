@@ -1,0 +1,26 @@
+#!/bin/sh
+# Brings what berth needs onto a fresh Debian 12 machine before npm scripts
+# run: the system packages it drives (as root, with apt-get) and the npm
+# dependencies, which include the Node.js 24 runtime the scripts then use.
+set -eu
+cd "$(dirname "$0")/.."
+
+packages="openssl curl ca-certificates"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "berth needs these Debian packages:$missing (run as root, or: apt-get install$missing)" >&2
+    exit 1
+  fi
+  echo "installing Debian packages:$missing" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+
+# Reinstall npm dependencies only when the lock file changed since the last install.
+if [ ! -x node_modules/node/bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,22 @@
+/**
+ * The whole test suite: type-check, then every test file under test/ with
+ * Node's built-in runner. `npm test` runs this; so does `.ci/run`.
+ */
+import { spawnSync } from 'node:child_process';
+import { globSync } from 'node:fs';
+
+const only = process.argv.slice(2);
+const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.error('type-check failed');
+  process.exit(tsc.status ?? 1);
+}
+console.log('type-check: ok');
+
+const files = only.length > 0 ? only : globSync('test/**/*.test.ts').sort();
+const result = spawnSync(
+  process.execPath,
+  ['--disable-warning=ExperimentalWarning', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', env: { ...process.env, BERTH_LOG_LEVEL: process.env['BERTH_LOG_LEVEL'] ?? 'warn' } },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,13 @@
+/** What route handlers may use; built once by the daemon. */
+import type { Inventory } from '../inventory/inventory.ts';
+import type { Store } from '../store/store.ts';
+import type { TokenService } from '../tokens/token-service.ts';
+
+export interface Services {
+  store: Store;
+  inventory: Inventory;
+  tokens: TokenService;
+  startedAt: Date;
+  version: string;
+  stateDir: string;
+}

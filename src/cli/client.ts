@@ -1,0 +1,97 @@
+/**
+ * The CLI's one HTTP client: the admin API over the local unix socket by
+ * default, or over HTTPS with a bearer token when a server URL is given
+ * (`--server`, `BERTH_SERVER`).
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage, RequestOptions } from 'node:http';
+import { BerthError } from '../errors.ts';
+import type { SerializedError } from '../errors.ts';
+
+export interface ClientOptions {
+  socketPath: string;
+  server?: string;
+  token?: string;
+  /** PEM file of the CA that signed the server's certificate. */
+  caFile?: string;
+}
+
+export class ApiClient {
+  readonly #options: ClientOptions;
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+  }
+
+  get(path: string, query: Record<string, string | boolean | undefined> = {}): Promise<any> {
+    return this.request('GET', path, undefined, query);
+  }
+
+  async request(method: string, path: string, body?: unknown, query: Record<string, string | boolean | undefined> = {}): Promise<any> {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
+    const fullPath = search.size > 0 ? `${path}?${search}` : path;
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = { accept: 'application/json' };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = payload.length;
+    }
+    const response = await this.#send(method, fullPath, headers, payload);
+    const text = await readAll(response);
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new BerthError('BERTH_INTERNAL', `server answered ${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
+    }
+    if ((response.statusCode ?? 500) >= 400) {
+      const error = (json as { error?: SerializedError } | undefined)?.error;
+      if (error?.code) throw BerthError.fromJSON(error);
+      throw new BerthError('BERTH_INTERNAL', `server answered ${response.statusCode}`);
+    }
+    return json;
+  }
+
+  async #send(method: string, path: string, headers: Record<string, string | number>, payload?: Buffer): Promise<IncomingMessage> {
+    const { server } = this.#options;
+    let options: RequestOptions;
+    let send: typeof httpRequest = httpRequest;
+    let target: string;
+    if (server) {
+      const url = new URL(server);
+      if (url.protocol !== 'https:') throw new BerthError('BERTH_BAD_INPUT', `--server must be an https:// URL, not '${server}'`);
+      const token = this.#options.token;
+      if (!token) throw new BerthError('BERTH_UNAUTHORIZED', 'a remote server needs a token: --token or BERTH_TOKEN (create one with: berth token create)');
+      headers['authorization'] = `Bearer ${token}`;
+      const https = await import('node:https');
+      send = https.request as typeof httpRequest;
+      options = { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, method, path: url.pathname.replace(/\/$/, '') + path, headers };
+      if (this.#options.caFile) (options as { ca?: Buffer }).ca = readFileSync(this.#options.caFile);
+      target = server;
+    } else {
+      options = { socketPath: this.#options.socketPath, method, path, headers };
+      target = this.#options.socketPath;
+    }
+    return new Promise((resolve, reject) => {
+      const req = send(options, resolve);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
+          reject(new BerthError('BERTH_UNAVAILABLE', `berth server is not running (nothing answers at ${target}); start it with: berth serve`));
+        } else if (e.code === 'EACCES') {
+          reject(new BerthError('BERTH_FORBIDDEN', `permission denied on ${target}: the admin socket is for root (or use --server with a token)`));
+        } else {
+          reject(new BerthError('BERTH_UNAVAILABLE', `cannot reach the berth server at ${target}: ${e.message}`));
+        }
+      });
+      req.end(payload);
+    });
+  }
+}
+
+async function readAll(stream: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,14 @@
+/** What every CLI command module exports, and what it gets to work with. */
+import type { ApiClient } from './client.ts';
+import type { OptionSpec, Parsed } from './args.ts';
+
+export interface CommandContext extends Parsed {
+  json: boolean;
+  client(): ApiClient;
+}
+
+export interface CommandModule {
+  options?: OptionSpec;
+  /** Returns the exit code (0 when omitted). */
+  run(context: CommandContext): Promise<number | void>;
+}

@@ -1,0 +1,42 @@
+/**
+ * The command tree. Modules load lazily so `berth node show` pays only for
+ * the code it runs: the CLI's start-up time is most of its round trip.
+ * The folder layout under commands/ mirrors this table.
+ */
+import type { CommandModule } from './command.ts';
+
+export interface CommandEntry {
+  path: string[];
+  summary: string;
+  usage: string;
+  /** Attribute-name completion applies to its positional words. */
+  completes?: 'nodes' | 'groups' | 'tokens';
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { path: ['serve'], summary: 'Run the berth server', usage: 'berth serve [--state-dir DIR] [--config FILE] [--listen HOST:PORT]...', load: () => import('./commands/serve.ts') },
+  { path: ['status'], summary: 'Show whether the server runs, its version and inventory size', usage: 'berth status', load: () => import('./commands/status.ts') },
+  { path: ['node', 'define'], summary: 'Define nodes', usage: 'berth node define <noderange> [groups=G1,G2] [ATTR=VALUE...] | berth node define --csv FILE', load: () => import('./commands/node/define.ts') },
+  { path: ['node', 'set'], summary: 'Set attributes (or groups=...) of nodes', usage: 'berth node set <noderange> ATTR=VALUE... [groups=G1,G2]', completes: 'nodes', load: () => import('./commands/node/set.ts') },
+  { path: ['node', 'unset'], summary: 'Unset attributes of nodes (inherited values show again)', usage: 'berth node unset <noderange> ATTR...', completes: 'nodes', load: () => import('./commands/node/unset.ts') },
+  { path: ['node', 'show'], summary: 'Show resolved attributes of nodes', usage: 'berth node show <noderange> [ATTR-GLOB...] [--provenance]', completes: 'nodes', load: () => import('./commands/node/show.ts') },
+  { path: ['node', 'list'], summary: 'List nodes (all, or a noderange) with optional attribute columns', usage: 'berth node list [<noderange>] [ATTR...] [--names | --compress]', completes: 'nodes', load: () => import('./commands/node/list.ts') },
+  { path: ['node', 'remove'], summary: 'Remove nodes', usage: 'berth node remove <noderange>', completes: 'nodes', load: () => import('./commands/node/remove.ts') },
+  { path: ['node', 'rename'], summary: 'Rename nodes to a name, an expression or an equal-size noderange', usage: "berth node rename <noderange> <new-name | 'c{n1}' | new-noderange>", completes: 'nodes', load: () => import('./commands/node/rename.ts') },
+  { path: ['group', 'define'], summary: 'Define a group', usage: 'berth group define <name> [ATTR=VALUE...] [--description TEXT]', load: () => import('./commands/group/define.ts') },
+  { path: ['group', 'set'], summary: 'Set group attributes (expressions evaluate per member)', usage: 'berth group set <name> ATTR=VALUE... [--description TEXT]', completes: 'groups', load: () => import('./commands/group/set.ts') },
+  { path: ['group', 'unset'], summary: 'Unset group attributes', usage: 'berth group unset <name> ATTR...', completes: 'groups', load: () => import('./commands/group/unset.ts') },
+  { path: ['group', 'show'], summary: 'Show a group: attributes and members', usage: 'berth group show <name>', completes: 'groups', load: () => import('./commands/group/show.ts') },
+  { path: ['group', 'list'], summary: 'List groups', usage: 'berth group list', load: () => import('./commands/group/list.ts') },
+  { path: ['group', 'remove'], summary: 'Remove a group', usage: 'berth group remove <name> [--force]', completes: 'groups', load: () => import('./commands/group/remove.ts') },
+  { path: ['attributes'], summary: 'The attribute schema with types and descriptions', usage: 'berth attributes [GLOB]', load: () => import('./commands/attributes.ts') },
+  { path: ['noderange', 'expand'], summary: 'Print the nodes a noderange selects', usage: 'berth noderange expand <noderange>', load: () => import('./commands/noderange/expand.ts') },
+  { path: ['noderange', 'compress'], summary: 'Print the shortest noderange for names (arguments or stdin)', usage: 'berth noderange compress [NAME...]', load: () => import('./commands/noderange/compress.ts') },
+  { path: ['inventory', 'export'], summary: 'Export the whole inventory as YAML or JSON', usage: 'berth inventory export [--format yaml|json] [--output FILE]', load: () => import('./commands/inventory/export.ts') },
+  { path: ['inventory', 'import'], summary: 'Import an inventory document (replaces, or --merge)', usage: 'berth inventory import <FILE|-> [--merge]', load: () => import('./commands/inventory/import.ts') },
+  { path: ['token', 'create'], summary: 'Create an API token for HTTPS use (printed once)', usage: 'berth token create <name> [--expires 30d|ISO-TIME]', load: () => import('./commands/token/create.ts') },
+  { path: ['token', 'list'], summary: 'List API tokens', usage: 'berth token list', load: () => import('./commands/token/list.ts') },
+  { path: ['token', 'revoke'], summary: 'Revoke an API token by id or name', usage: 'berth token revoke <id|name>', completes: 'tokens', load: () => import('./commands/token/revoke.ts') },
+  { path: ['completion'], summary: 'Print the bash completion script', usage: 'berth completion bash', load: () => import('./commands/completion.ts') },
+];

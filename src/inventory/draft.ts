@@ -1,0 +1,53 @@
+/**
+ * A change being prepared: reads fall through to the committed state unless the
+ * change touched the record. Validation runs against the draft, so nothing is
+ * committed (to the store or to memory) until the whole change is known good.
+ */
+import type { GroupRecord, InventoryReader, NodeRecord } from './model.ts';
+
+export class Draft implements InventoryReader {
+  readonly #base: InventoryReader;
+  /** `null` marks a removal. */
+  readonly nodes = new Map<string, NodeRecord | null>();
+  readonly groups = new Map<string, GroupRecord | null>();
+
+  constructor(base: InventoryReader) {
+    this.#base = base;
+  }
+
+  node(name: string): NodeRecord | undefined {
+    const changed = this.nodes.get(name);
+    if (changed !== undefined) return changed ?? undefined;
+    return this.#base.node(name);
+  }
+
+  group(name: string): GroupRecord | undefined {
+    const changed = this.groups.get(name);
+    if (changed !== undefined) return changed ?? undefined;
+    return this.#base.group(name);
+  }
+
+  nodeNames(): readonly string[] {
+    return this.#base.nodeNames();
+  }
+
+  putNode(record: NodeRecord): void {
+    this.nodes.set(record.name, record);
+  }
+
+  removeNode(name: string): void {
+    this.nodes.set(name, null);
+  }
+
+  putGroup(record: GroupRecord): void {
+    this.groups.set(record.name, record);
+  }
+
+  removeGroup(name: string): void {
+    this.groups.set(name, null);
+  }
+
+  get empty(): boolean {
+    return this.nodes.size === 0 && this.groups.size === 0;
+  }
+}

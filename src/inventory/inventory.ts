@@ -1,0 +1,424 @@
+/**
+ * The inventory service: nodes and groups held in memory for fast resolution
+ * and noderange evaluation, written through to the store one transaction per
+ * change. Every change is validated completely against a draft before anything
+ * is written, so a change to 10,000 nodes that is wrong for one of them writes
+ * nothing.
+ */
+import { BerthError } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import { Draft } from './draft.ts';
+import { EVERYTHING, nameProblem } from './model.ts';
+import type { GroupRecord, InventoryReader, NodeRecord, ResolvedAttribute } from './model.ts';
+import { Resolver } from './resolver.ts';
+import { checkAssignment, checkResolvedNodes } from './validate.ts';
+import { expandNoderange } from './noderange/expand.ts';
+import type { NoderangeContext } from './noderange/context.ts';
+import { naturalSort } from './noderange/natural-sort.ts';
+import { isSecretAttribute } from './schema/index.ts';
+
+const NODE_KIND = 'node';
+const GROUP_KIND = 'group';
+
+interface StoredNode {
+  groups: string[];
+  attributes: Record<string, string>;
+}
+interface StoredGroup {
+  description: string;
+  attributes: Record<string, string>;
+}
+
+export interface AttributeChange {
+  set?: Record<string, string>;
+  unset?: string[];
+  /** Replaces the node's group list (nodes only). */
+  groups?: string[];
+}
+
+export interface NodeDefinition {
+  name: string;
+  groups?: string[];
+  attributes?: Record<string, string>;
+}
+
+export class Inventory implements InventoryReader {
+  readonly #store: Store;
+  readonly #nodes = new Map<string, NodeRecord>();
+  readonly #groups = new Map<string, GroupRecord>();
+  readonly #members = new Map<string, Set<string>>();
+  #sortedNodes: string[] | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(store: Store) {
+    this.#store = store;
+  }
+
+  static async load(store: Store): Promise<Inventory> {
+    const inventory = new Inventory(store);
+    await store.read((reader) => {
+      for (const doc of reader.list<StoredGroup>(GROUP_KIND)) {
+        inventory.#groups.set(doc.key, { name: doc.key, ...doc.value });
+      }
+      for (const doc of reader.list<StoredNode>(NODE_KIND)) {
+        inventory.#nodes.set(doc.key, { name: doc.key, ...doc.value });
+      }
+    });
+    if (!inventory.#groups.has(EVERYTHING)) {
+      const draft = new Draft(inventory);
+      draft.putGroup({ name: EVERYTHING, description: 'Every node is a member, after its own groups', attributes: {} });
+      await inventory.#commit(draft);
+    }
+    inventory.#rebuildMembers();
+    return inventory;
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  node(name: string): NodeRecord | undefined {
+    return this.#nodes.get(name);
+  }
+
+  group(name: string): GroupRecord | undefined {
+    return this.#groups.get(name);
+  }
+
+  get nodeCount(): number {
+    return this.#nodes.size;
+  }
+
+  nodeNames(): readonly string[] {
+    this.#sortedNodes ??= naturalSort([...this.#nodes.keys()]);
+    return this.#sortedNodes;
+  }
+
+  groupNames(): string[] {
+    return naturalSort([...this.#groups.keys()]);
+  }
+
+  members(group: string): string[] {
+    if (group === EVERYTHING) return [...this.nodeNames()];
+    return naturalSort([...(this.#members.get(group) ?? [])]);
+  }
+
+  resolver(): Resolver {
+    return new Resolver(this);
+  }
+
+  /** The noderange grammar's view: groups, members and resolved attribute values. */
+  noderangeContext(): NoderangeContext {
+    const resolver = this.resolver();
+    return {
+      nodeNames: () => this.nodeNames(),
+      hasNode: (name) => this.#nodes.has(name),
+      groupMembers: (name) => (this.#groups.has(name) ? this.members(name) : undefined),
+      attributes: (name) => {
+        const out = new Map<string, string>();
+        const node = this.#nodes.get(name);
+        if (!node) return out;
+        for (const attribute of resolver.attributeNames(node)) {
+          if (isSecretAttribute(attribute)) continue;
+          try {
+            const value = resolver.value(node, attribute);
+            if (value !== undefined) out.set(attribute, value);
+          } catch {
+            // An attribute that cannot be evaluated matches no filter.
+          }
+        }
+        return out;
+      },
+    };
+  }
+
+  expand(noderange: string): string[] {
+    return expandNoderange(noderange, this.noderangeContext());
+  }
+
+  requireNode(name: string): NodeRecord {
+    const node = this.#nodes.get(name);
+    if (!node) throw new BerthError('BERTH_NOT_FOUND', `no node named '${name}'`, { node: name });
+    return node;
+  }
+
+  requireGroup(name: string): GroupRecord {
+    const group = this.#groups.get(name);
+    if (!group) throw new BerthError('BERTH_NOT_FOUND', `no group named '${name}'`, { group: name });
+    return group;
+  }
+
+  resolveNode(name: string, only?: (attribute: string) => boolean): Record<string, ResolvedAttribute> {
+    return this.resolver().resolveAll(this.requireNode(name), only);
+  }
+
+  // ---- changing ------------------------------------------------------------
+
+  defineNodes(definitions: NodeDefinition[]): Promise<string[]> {
+    return this.#exclusive(async () => {
+      const draft = new Draft(this);
+      const problems: BerthError[] = [];
+      const seen = new Set<string>();
+      for (const definition of definitions) {
+        const { name } = definition;
+        const problem = nameProblem(name);
+        if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { node: name });
+        if (seen.has(name) || this.#nodes.has(name)) {
+          throw new BerthError('BERTH_EXISTS', `node '${name}' already exists`, { node: name });
+        }
+        if (this.#groups.has(name)) {
+          throw new BerthError('BERTH_EXISTS', `'${name}' is already a group name; nodes and groups share one namespace`, { node: name });
+        }
+        seen.add(name);
+        const record: NodeRecord = { name, groups: this.#checkGroupList(definition.groups ?? [], name), attributes: {} };
+        for (const [attribute, raw] of Object.entries(definition.attributes ?? {})) {
+          record.attributes[attribute] = checkAssignment(attribute, raw, { node: name });
+        }
+        draft.putNode(record);
+      }
+      checkResolvedNodes(draft, [...seen], problems);
+      throwIfAny(problems);
+      await this.#commit(draft);
+      return naturalSort([...seen]);
+    });
+  }
+
+  changeNodes(names: readonly string[], change: AttributeChange): Promise<number> {
+    return this.#exclusive(async () => {
+      const set = checkSet(change.set ?? {}, { node: names.length === 1 ? names[0] : undefined });
+      const unset = checkUnset(change.unset ?? [], set);
+      const groups = change.groups === undefined ? undefined : this.#checkGroupList(change.groups);
+      const draft = new Draft(this);
+      for (const name of names) {
+        const node = this.requireNode(name);
+        const attributes = { ...node.attributes, ...set };
+        for (const attribute of unset) delete attributes[attribute];
+        draft.putNode({ name, groups: groups ?? node.groups, attributes });
+      }
+      const problems: BerthError[] = [];
+      checkResolvedNodes(draft, names, problems);
+      throwIfAny(problems);
+      await this.#commit(draft);
+      return names.length;
+    });
+  }
+
+  removeNodes(names: readonly string[]): Promise<number> {
+    return this.#exclusive(async () => {
+      const draft = new Draft(this);
+      for (const name of names) {
+        this.requireNode(name);
+        draft.removeNode(name);
+      }
+      await this.#commit(draft);
+      return names.length;
+    });
+  }
+
+  /** `mapping` old name → new name; all renames happen in one change. */
+  renameNodes(mapping: ReadonlyMap<string, string>): Promise<number> {
+    return this.#exclusive(async () => {
+      const draft = new Draft(this);
+      const targets = new Set<string>();
+      for (const [from, to] of mapping) {
+        this.requireNode(from);
+        const problem = nameProblem(to);
+        if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { node: from });
+        if (targets.has(to)) throw new BerthError('BERTH_EXISTS', `two nodes would be renamed to '${to}'`, { node: from });
+        const takenByOther = this.#nodes.has(to) && !mapping.has(to);
+        if (takenByOther || this.#groups.has(to)) {
+          throw new BerthError('BERTH_EXISTS', `cannot rename ${from} to '${to}': that name is taken`, { node: from });
+        }
+        targets.add(to);
+        draft.removeNode(from);
+      }
+      for (const [from, to] of mapping) {
+        const node = this.requireNode(from);
+        draft.putNode({ ...node, name: to });
+      }
+      const problems: BerthError[] = [];
+      checkResolvedNodes(draft, [...targets], problems);
+      throwIfAny(problems);
+      await this.#commit(draft);
+      return mapping.size;
+    });
+  }
+
+  defineGroup(name: string, description: string, attributes: Record<string, string>): Promise<void> {
+    return this.#exclusive(async () => {
+      const problem = nameProblem(name);
+      if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { group: name });
+      if (this.#groups.has(name)) throw new BerthError('BERTH_EXISTS', `group '${name}' already exists`, { group: name });
+      if (this.#nodes.has(name)) {
+        throw new BerthError('BERTH_EXISTS', `'${name}' is already a node name; nodes and groups share one namespace`, { group: name });
+      }
+      const draft = new Draft(this);
+      draft.putGroup({ name, description, attributes: checkSet(attributes, { group: name }) });
+      await this.#commit(draft);
+    });
+  }
+
+  changeGroup(name: string, change: AttributeChange & { description?: string }): Promise<void> {
+    return this.#exclusive(async () => {
+      const group = this.requireGroup(name);
+      const set = checkSet(change.set ?? {}, { group: name });
+      const unset = checkUnset(change.unset ?? [], set);
+      const attributes = { ...group.attributes, ...set };
+      for (const attribute of unset) delete attributes[attribute];
+      const draft = new Draft(this);
+      draft.putGroup({ name, description: change.description ?? group.description, attributes });
+      const problems: BerthError[] = [];
+      checkResolvedNodes(draft, this.members(name), problems);
+      throwIfAny(problems);
+      await this.#commit(draft);
+    });
+  }
+
+  /** Without `force`, a group that still has members is kept and the members are named. */
+  removeGroup(name: string, force = false): Promise<void> {
+    return this.#exclusive(async () => {
+      this.requireGroup(name);
+      if (name === EVERYTHING) throw new BerthError('BERTH_CONFLICT', `group '${EVERYTHING}' always exists and cannot be removed`, { group: name });
+      const members = this.members(name);
+      if (members.length > 0 && !force) {
+        throw new BerthError(
+          'BERTH_CONFLICT',
+          `group '${name}' still has ${members.length} member(s); take them out of the group first, or remove with --force to drop the membership`,
+          { group: name },
+        );
+      }
+      const draft = new Draft(this);
+      for (const member of members) {
+        const node = this.requireNode(member);
+        draft.putNode({ ...node, groups: node.groups.filter((g) => g !== name) });
+      }
+      draft.removeGroup(name);
+      const problems: BerthError[] = [];
+      checkResolvedNodes(draft, members, problems);
+      throwIfAny(problems);
+      await this.#commit(draft);
+    });
+  }
+
+  /** Replaces (or, with `merge`, overlays) the inventory with the given records in one change. */
+  replaceAll(groups: GroupRecord[], nodes: NodeRecord[], merge: boolean): Promise<{ nodes: number; groups: number }> {
+    return this.#exclusive(async () => {
+      const draft = new Draft(this);
+      if (!merge) {
+        for (const name of this.#nodes.keys()) draft.removeNode(name);
+        for (const name of this.#groups.keys()) if (name !== EVERYTHING) draft.removeGroup(name);
+      }
+      for (const group of groups) {
+        const problem = nameProblem(group.name);
+        if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { group: group.name });
+        draft.putGroup({ ...group, attributes: checkSet(group.attributes, { group: group.name }) });
+      }
+      for (const node of nodes) {
+        const problem = nameProblem(node.name);
+        if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { node: node.name });
+        if (draft.group(node.name)) throw new BerthError('BERTH_EXISTS', `'${node.name}' is both a node and a group`, { node: node.name });
+        for (const group of node.groups) {
+          if (!draft.group(group)) throw new BerthError('BERTH_NOT_FOUND', `node ${node.name} is in unknown group '${group}'`, { node: node.name, group });
+        }
+        draft.putNode({ ...node, groups: node.groups.filter((g) => g !== EVERYTHING), attributes: checkSet(node.attributes, { node: node.name }) });
+      }
+      const affected = merge ? nodes.map((n) => n.name) : nodes.map((n) => n.name);
+      if (merge) {
+        for (const group of groups) for (const member of this.members(group.name)) affected.push(member);
+      }
+      const problems: BerthError[] = [];
+      checkResolvedNodes(draft, [...new Set(affected)].filter((n) => draft.node(n)), problems);
+      throwIfAny(problems);
+      await this.#commit(draft);
+      return { nodes: nodes.length, groups: groups.length };
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  #checkGroupList(groups: readonly string[], node?: string): string[] {
+    const out: string[] = [];
+    for (const group of groups) {
+      if (group === EVERYTHING) continue;
+      if (!this.#groups.has(group)) {
+        throw new BerthError('BERTH_NOT_FOUND', `unknown group '${group}' (define it first with: berth group define ${group})`, { group, ...(node ? { node } : {}) });
+      }
+      if (!out.includes(group)) out.push(group);
+    }
+    return out;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(fn, fn);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #commit(draft: Draft): Promise<void> {
+    if (draft.empty) return;
+    await this.#store.write((tx) => {
+      for (const [name, node] of draft.nodes) {
+        if (node === null) tx.delete(NODE_KIND, name);
+        else tx.put(NODE_KIND, name, { groups: node.groups, attributes: node.attributes });
+      }
+      for (const [name, group] of draft.groups) {
+        if (group === null) tx.delete(GROUP_KIND, name);
+        else tx.put(GROUP_KIND, name, { description: group.description, attributes: group.attributes });
+      }
+    });
+    // Only after the store committed does memory change, so both always agree.
+    for (const [name, node] of draft.nodes) {
+      const old = this.#nodes.get(name);
+      if (old) for (const g of old.groups) this.#members.get(g)?.delete(name);
+      if (node === null) this.#nodes.delete(name);
+      else {
+        this.#nodes.set(name, node);
+        for (const g of node.groups) {
+          let set = this.#members.get(g);
+          if (!set) this.#members.set(g, (set = new Set()));
+          set.add(name);
+        }
+      }
+    }
+    for (const [name, group] of draft.groups) {
+      if (group === null) {
+        this.#groups.delete(name);
+        this.#members.delete(name);
+      } else this.#groups.set(name, group);
+    }
+    if (draft.nodes.size > 0) this.#sortedNodes = undefined;
+  }
+
+  #rebuildMembers(): void {
+    this.#members.clear();
+    for (const node of this.#nodes.values()) {
+      for (const g of node.groups) {
+        let set = this.#members.get(g);
+        if (!set) this.#members.set(g, (set = new Set()));
+        set.add(node.name);
+      }
+    }
+  }
+}
+
+function checkSet(set: Record<string, string>, where: { node?: string | undefined; group?: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  const cleanWhere: { node?: string; group?: string } = {};
+  if (where.node !== undefined) cleanWhere.node = where.node;
+  if (where.group !== undefined) cleanWhere.group = where.group;
+  for (const [attribute, raw] of Object.entries(set)) out[attribute] = checkAssignment(attribute, raw, cleanWhere);
+  return out;
+}
+
+function checkUnset(unset: readonly string[], set: Record<string, string>): string[] {
+  for (const attribute of unset) {
+    if (attribute in set) throw new BerthError('BERTH_BAD_INPUT', `${attribute} is both set and unset in one change`, { attribute });
+  }
+  return [...unset];
+}
+
+function throwIfAny(problems: BerthError[]): void {
+  if (problems.length === 0) return;
+  const [first, ...rest] = problems;
+  const shown = rest.slice(0, 19);
+  const suffix = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
+  throw new BerthError(first!.code, first!.message + suffix, first!.where, shown);
+}

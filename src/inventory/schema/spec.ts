@@ -1,0 +1,50 @@
+/**
+ * The shape of one entry of the attribute schema. Every attribute value in
+ * berth is a string (as in confluent); the type says which strings are
+ * accepted and how they are normalized before they are stored.
+ */
+export type AttributeType =
+  | 'string' // one line of free text
+  | 'text' // free text, may span lines (custom.*)
+  | 'mac'
+  | 'ipv4'
+  | 'ipv4-cidr'
+  | 'ipv4-list'
+  | 'host' // hostname or IPv4 address
+  | 'host-list'
+  | 'hostname'
+  | 'hostname-list'
+  | 'domain'
+  | 'domain-list'
+  | 'boolean'
+  | 'uuid'
+  | 'integer'
+  | 'enum'
+  | 'crypt-hash'
+  | 'grub-password-hash'
+  | 'ssh-public-keys'
+  | 'datetime'
+  | 'deployment-arming'
+  | 'profile-name'
+  | 'timezone'
+  | 'locale'
+  | 'keymap';
+
+export interface AttributeSpec {
+  /**
+   * The name, or a pattern: `<if>` stands for an interface name
+   * (`net.<if>.hwaddr`), a trailing `*` for any suffix (`custom.*`).
+   */
+  readonly name: string;
+  readonly type: AttributeType;
+  /** Shown by `berth attributes`; written for the administrator. */
+  readonly description: string;
+  /** Allowed values of an `enum`. */
+  readonly values?: readonly string[];
+  /** Inclusive bounds of an `integer`. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Never shown in clear, never usable in filters or expressions. */
+  readonly secret?: boolean;
+  readonly example?: string;
+}

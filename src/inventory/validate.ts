@@ -1,0 +1,96 @@
+/**
+ * Checks that run before any change is written: each assignment on its own
+ * (known attribute, well-typed value or well-formed expression), then every
+ * affected node as a whole (expressions evaluate to well-typed values, no two
+ * nodes claim one MAC address or SMBIOS UUID).
+ */
+import { BerthError } from '../errors.ts';
+import type { ErrorLocation } from '../errors.ts';
+import { isExpression } from './expressions/index.ts';
+import type { InventoryReader } from './model.ts';
+import { Resolver } from './resolver.ts';
+import { requireAttribute, validateAttributeValue } from './schema/index.ts';
+
+/** Attributes that identify one machine; two nodes with the same value would boot each other's config. */
+const UNIQUE = /^(net\.[^.]+\.hwaddr|id\.uuid)$/;
+
+/** Returns the value to store: normalized if literal, the expression text if an expression. */
+export function checkAssignment(attribute: string, raw: string, where: ErrorLocation): string {
+  try {
+    requireAttribute(attribute);
+    if (isExpression(raw)) {
+      Resolver.compile(raw);
+      return raw;
+    }
+    return validateAttributeValue(attribute, raw);
+  } catch (e) {
+    if (!(e instanceof BerthError)) throw e;
+    throw new BerthError(e.code, e.message.startsWith(attribute) ? e.message : `${attribute}: ${e.message}`, { ...where, ...e.where, attribute });
+  }
+}
+
+/**
+ * Evaluates every expression-valued attribute of the given nodes in the draft
+ * and validates the results; pushes problems instead of throwing so the
+ * caller can report many at once.
+ */
+export function checkResolvedNodes(draft: InventoryReader, names: readonly string[], problems: BerthError[]): void {
+  const resolver = new Resolver(draft);
+  let uniqueSeen = false;
+  for (const name of names) {
+    const node = draft.node(name);
+    if (!node) continue;
+    for (const attribute of resolver.attributeNames(node)) {
+      if (UNIQUE.test(attribute)) uniqueSeen = true;
+      const resolved = resolver.resolve(node, attribute);
+      if (!resolved || resolved.expression === undefined) continue;
+      if (resolved.error !== undefined) {
+        problems.push(new BerthError('BERTH_EXPRESSION_EVAL', resolved.error, { node: name, attribute }));
+        continue;
+      }
+      try {
+        validateAttributeValue(attribute, resolved.value!);
+      } catch (e) {
+        if (!(e instanceof BerthError)) throw e;
+        problems.push(
+          new BerthError(e.code, `${name}: ${attribute} = ${resolved.expression} evaluates to '${resolved.value}': ${e.message}`, {
+            node: name,
+            attribute,
+          }),
+        );
+      }
+      if (problems.length > 100) return;
+    }
+  }
+  if (uniqueSeen) checkUnique(draft, resolver, names, problems);
+}
+
+function checkUnique(draft: InventoryReader, resolver: Resolver, names: readonly string[], problems: BerthError[]): void {
+  const changed = new Set(names);
+  const allNames = draft.nodeNames();
+  const owners = new Map<string, string>();
+  const visit = (name: string): void => {
+    const node = draft.node(name);
+    if (!node) return;
+    for (const attribute of resolver.attributeNames(node)) {
+      if (!UNIQUE.test(attribute)) continue;
+      let value: string | undefined;
+      try {
+        value = resolver.value(node, attribute);
+      } catch {
+        continue;
+      }
+      if (value === undefined) continue;
+      const kind = attribute === 'id.uuid' ? 'uuid' : 'hwaddr';
+      const key = `${kind}=${value}`;
+      const owner = owners.get(key);
+      if (owner !== undefined && owner !== name && (changed.has(name) || changed.has(owner))) {
+        problems.push(
+          new BerthError('BERTH_CONFLICT', `${name}: ${attribute} ${value} is already used by node ${owner}`, { node: name, attribute }),
+        );
+      } else owners.set(key, name);
+    }
+  };
+  for (const name of names) visit(name);
+  for (const name of allNames) if (!changed.has(name)) visit(name);
+}

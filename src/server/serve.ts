@@ -1,0 +1,99 @@
+/**
+ * `berth serve`: the daemon. Start-up order matters: the lock comes before
+ * anything touches the state dir's contents, the store before the API, and the
+ * API last, so nothing answers before berth can serve it. SIGTERM and SIGINT
+ * stop it in reverse order and exit 0.
+ */
+import { getgrnam } from './group-lookup.ts';
+import { ApiServer } from '../api/api-server.ts';
+import type { Services } from '../api/services.ts';
+import { BerthError } from '../errors.ts';
+import { Inventory } from '../inventory/inventory.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+import { TokenService } from '../tokens/token-service.ts';
+import { createLogger } from '../util/logger.ts';
+import type { Logger } from '../util/logger.ts';
+import { VERSION } from '../version.ts';
+import { loadConfig } from './config.ts';
+import type { BerthConfig, ConfigLayer } from './config.ts';
+import { acquireInstanceLock } from './instance-lock.ts';
+import type { InstanceLock } from './instance-lock.ts';
+import { ensurePki, listServerAddresses } from './pki.ts';
+import { prepareStateDir } from './state-dir.ts';
+
+export interface RunningServer {
+  config: BerthConfig;
+  api: ApiServer;
+  services: Services;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: { configPath?: string; flags?: ConfigLayer; env?: Record<string, string | undefined> } = {}): Promise<RunningServer> {
+  const config = await loadConfig(options.configPath, options.env ?? process.env, options.flags ?? {});
+  const log = createLogger({ level: config.log.level, ...(config.log.format ? { format: config.log.format } : {}), fields: { component: 'serve' } });
+  const { layout } = await prepareStateDir(config.stateDir, log);
+  const lock: InstanceLock = await acquireInstanceLock(layout, { log });
+  let store: Store | undefined;
+  try {
+    store = await openSqliteStore(layout.storeDb);
+    const inventory = await Inventory.load(store);
+    const services: Services = { store, inventory, tokens: new TokenService(store), startedAt: new Date(), version: VERSION, stateDir: config.stateDir };
+    const names = listServerAddresses();
+    const pki = await ensurePki(
+      layout,
+      { addresses: [...names.addresses, ...config.tls.addresses], hostnames: [...names.hostnames, ...config.tls.hostnames] },
+      { log },
+    );
+    const api = new ApiServer(services, log.child({ component: 'api' }));
+    const socketGid = config.api.socketGroup === undefined ? undefined : await getgrnam(config.api.socketGroup);
+    await api.listen({
+      socketPath: config.api.socket,
+      ...(socketGid !== undefined ? { socketGid } : {}),
+      https: config.api.listen,
+      tls: { cert: pki.serverCertPem, key: pki.serverKeyPem },
+    });
+    log.info('berth serve started', { version: VERSION, stateDir: config.stateDir, pid: process.pid, nodes: inventory.nodeCount, caFingerprint: pki.caFingerprintSha256 });
+    let stopping: Promise<void> | undefined;
+    const openStore = store;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        log.info('berth serve stopping');
+        await api.close();
+        await openStore.close();
+        await lock.release();
+        log.info('berth serve stopped');
+      })());
+    return { config, api, services, log, stop };
+  } catch (e) {
+    await store?.close().catch(() => undefined);
+    await lock.release();
+    throw e;
+  }
+}
+
+/** Runs until SIGTERM/SIGINT. */
+export async function serveForever(options: Parameters<typeof startServer>[0]): Promise<void> {
+  const server = await startServer(options);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string): void => {
+      server.log.info('signal received', { signal });
+      server.stop().then(resolve, (e: unknown) => {
+        server.log.error('clean shutdown failed', { error: e as Error });
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+}
+
+export function parseListen(text: string): { host: string | undefined; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) throw new BerthError('BERTH_BAD_INPUT', `--listen '${text}' must be HOST:PORT, [IPV6]:PORT or :PORT`);
+  const host = match[1] ?? match[2];
+  return { host: host === '' || host === '*' ? undefined : host, port };
+}
