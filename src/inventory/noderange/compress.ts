@@ -32,59 +32,56 @@ export interface CompressOptions {
 }
 
 export function compressNodes(names: Iterable<string>, options: CompressOptions = {}): string {
-  if (!options.groups) return compressNames(distinct(names));
-  let remaining = new Set(names);
-  if (remaining.size === 0) return '';
-
-  const candidates = [...options.groups]
+  if (!options.groups) return compressNames(names);
+  const all = new Set(names);
+  if (all.size === 0) return '';
+  const groups = [...options.groups]
     .map(([name, members]) => ({ name, members: new Set(members) }))
     .filter((group) => group.members.size > 0)
-    .sort((a, b) => b.members.size - a.members.size || naturalKeyCompare(a.name, b.name));
+    .sort((a, b) => b.members.size - a.members.size || naturalCompare(a.name, b.name));
+
+  // Two ways to pick groups, keeping whichever text is shorter (and names
+  // alone if neither helps): one group at a time, only when it shortens the
+  // text; and, as confluent does, every group that fits, largest first,
+  // which wins when groups only pay off together (rack1,rack2,rack3 -> rack[1-3]).
+  const withoutGroups = compressNames(all);
+  let best = withoutGroups;
+  let remaining = all;
   const chosen: string[] = [];
-  let best = compressNames(remaining);
-  for (const group of candidates) {
-    if (group.members.size > remaining.size) continue;
-    let subset = true;
-    for (const member of group.members) {
-      if (!remaining.has(member)) {
-        subset = false;
-        break;
-      }
-    }
-    if (!subset) continue;
-    const rest = new Set(remaining);
-    for (const member of group.members) rest.delete(member);
-    const text = joinParts(compressNames([...chosen, group.name]), compressNames(rest));
+  for (const group of groups) {
+    const rest = without(remaining, group.members);
+    if (!rest) continue;
+    const text = render([...chosen, group.name], rest);
     if (text.length < best.length) {
       chosen.push(group.name);
       remaining = rest;
       best = text;
     }
   }
-  return best;
-}
-
-/**
- * The names without repeats. The output of expandNoderange is already sorted
- * and unique, which one allocation-free pass confirms far faster than
- * hashing 100,000 names into a Set.
- */
-function distinct(names: Iterable<string>): Iterable<string> {
-  const list = Array.isArray(names) ? (names as readonly string[]) : [...names];
-  for (let i = 1; i < list.length; i++) {
-    if (naturalCompare(list[i - 1]!, list[i]!) >= 0) return new Set(list);
+  remaining = all;
+  const every: string[] = [];
+  for (const group of groups) {
+    const rest = without(remaining, group.members);
+    if (!rest) continue;
+    every.push(group.name);
+    remaining = rest;
   }
-  return list;
+  const together = every.length > 0 ? render(every, remaining) : withoutGroups;
+  return together.length < best.length ? together : best;
 }
 
-function joinParts(...parts: string[]): string {
-  return parts.filter((part) => part !== '').join(',');
+/** `names` minus `members`, or undefined unless every member is in `names`. */
+function without(names: ReadonlySet<string>, members: ReadonlySet<string>): Set<string> | undefined {
+  if (members.size > names.size) return undefined;
+  for (const member of members) if (!names.has(member)) return undefined;
+  const rest = new Set(names);
+  for (const member of members) rest.delete(member);
+  return rest;
 }
 
-function naturalKeyCompare(a: string, b: string): number {
-  const ka = naturalKey(a);
-  const kb = naturalKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+/** Groups first, then the nodes they do not cover. */
+function render(groupNames: string[], nodes: Iterable<string>): string {
+  return [compressNames(groupNames), compressNames(nodes)].filter((part) => part !== '').join(',');
 }
 
 /** Names sharing one skeleton: its text pieces (one more than its numbers) and each name's numbers. */
@@ -109,14 +106,15 @@ type Term = FieldSet[];
 
 function compressNames(names: Iterable<string>): string {
   const skeletons = new Map<string, Skeleton>();
+  // Reused for every name (with explicit counts: truncating an array with
+  // `length = 0` frees its storage, and 100,000 reallocations show up in GC).
   const bounds: number[] = [];
   const values: number[] = [];
   // Names usually arrive sorted, so most share the previous name's skeleton;
   // checking that first spares building and hashing a key per name.
   let last: Skeleton | undefined;
   for (const name of names) {
-    bounds.length = 0;
-    values.length = 0;
+    let fields = 0;
     let i = 0;
     while (i < name.length) {
       if (!isDigit(name.charCodeAt(i))) {
@@ -126,29 +124,33 @@ function compressNames(names: Iterable<string>): string {
       let end = i;
       let value = 0;
       while (end < name.length && isDigit(name.charCodeAt(end))) value = value * 10 + name.charCodeAt(end++) - 48;
-      bounds.push(i, end);
-      values.push(end - i <= 15 ? value : NaN);
+      bounds[2 * fields] = i;
+      bounds[2 * fields + 1] = end;
+      values[fields] = end - i <= 15 ? value : NaN;
+      fields++;
       i = end;
     }
-    let skeleton = last && sameSkeleton(name, bounds, last.texts) ? last : undefined;
+    let skeleton = last && sameSkeleton(name, bounds, fields, last.texts) ? last : undefined;
     if (!skeleton) {
       const texts: string[] = [];
       let from = 0;
-      for (let b = 0; b < bounds.length; b += 2) {
-        texts.push(name.slice(from, bounds[b]));
-        from = bounds[b + 1]!;
+      for (let f = 0; f < fields; f++) {
+        texts.push(name.slice(from, bounds[2 * f]));
+        from = bounds[2 * f + 1]!;
       }
       texts.push(name.slice(from));
       const key = texts.join('\u0000');
       skeleton = skeletons.get(key);
       if (!skeleton) {
-        skeleton = { texts, fieldCount: texts.length - 1, numbers: [], values: [] };
+        skeleton = { texts, fieldCount: fields, numbers: [], values: [] };
         skeletons.set(key, skeleton);
       }
     }
     last = skeleton;
-    for (let b = 0; b < bounds.length; b += 2) skeleton.numbers.push(name.slice(bounds[b], bounds[b + 1]));
-    for (const value of values) skeleton.values.push(value);
+    for (let f = 0; f < fields; f++) {
+      skeleton.numbers.push(name.slice(bounds[2 * f], bounds[2 * f + 1]));
+      skeleton.values.push(values[f]!);
+    }
   }
 
   const rendered: { key: string; text: string }[] = [];
@@ -170,12 +172,12 @@ function compressNames(names: Iterable<string>): string {
   return rendered.map((r) => r.text).join(',');
 }
 
-/** Whether `name`, whose digit runs are at `bounds`, has exactly these text pieces. */
-function sameSkeleton(name: string, bounds: number[], texts: string[]): boolean {
-  if (texts.length !== bounds.length / 2 + 1) return false;
+/** Whether `name`, whose `fields` digit runs are at `bounds`, has exactly these text pieces. */
+function sameSkeleton(name: string, bounds: number[], fields: number, texts: string[]): boolean {
+  if (texts.length !== fields + 1) return false;
   let from = 0;
   for (let t = 0; t < texts.length; t++) {
-    const to = t < texts.length - 1 ? bounds[2 * t]! : name.length;
+    const to = t < fields ? bounds[2 * t]! : name.length;
     const text = texts[t]!;
     if (to - from !== text.length || !name.startsWith(text, from)) return false;
     from = bounds[2 * t + 1]!;
@@ -237,7 +239,7 @@ function foldOn(tuples: string[][], fieldCount: number, field: number, textLengt
 }
 
 /**
- * Renders distinct numbers as brackets, walking them in numeric order and
+ * Renders numbers as brackets, walking them in numeric order and
  * starting a new bracket wherever the padding changes, as confluent does:
  * 7,8,09,10 gives `[7-8]` and `[09-10]`.
  */
@@ -260,6 +262,8 @@ function fieldSets(values: string[], numbers?: number[]): FieldSet[] {
   };
   for (const index of order) {
     const value = values[index]!;
+    // A repeated name repeats its numbers; sorting put the copies side by side.
+    if (previous >= 0 && value === values[previous]) continue;
     if (setFirst < 0 || !fitsWidth(value, width)) {
       if (setFirst >= 0) flush();
       setFirst = index;

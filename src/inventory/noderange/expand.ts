@@ -32,7 +32,9 @@ export function expandNoderange(text: string, context?: NoderangeContext): strin
 export function expandParsedNoderange(parsed: ParsedNoderange, context?: NoderangeContext): string[] {
   let selected: Iterable<string>;
   if (parsed.expression) {
-    selected = new Evaluator(parsed.input, context).expression(parsed.expression);
+    const evaluator = new Evaluator(parsed.input, context);
+    evaluator.checkSize(parsed.expression);
+    selected = evaluator.expression(parsed.expression);
   } else if (context) {
     selected = context.nodeNames();
   } else {
@@ -42,10 +44,26 @@ export function expandParsedNoderange(parsed: ParsedNoderange, context?: Noderan
       parsed.input,
     );
   }
-  let names = naturalSort(selected);
+  let names = withoutRepeats(naturalSort(selected));
   if (parsed.skip !== undefined) names = names.slice(parsed.skip);
   if (parsed.take !== undefined) names = names.slice(0, parsed.take);
   return names;
+}
+
+/** Characters without which a name cannot be a range (see name-range.ts). */
+const RANGE_CHARACTER = /[:.+-]/;
+
+/** Union results are de-duplicated once they pass this many names. */
+const COMPACT_AT = 1_000_000;
+
+/** Drops repeats from a sorted list, in place: equal names are neighbours. */
+function withoutRepeats(sorted: string[]): string[] {
+  let kept = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (i === 0 || sorted[i] !== sorted[kept - 1]) sorted[kept++] = sorted[i]!;
+  }
+  sorted.length = kept;
+  return sorted;
 }
 
 class Evaluator {
@@ -59,13 +77,57 @@ class Evaluator {
     this.context = context;
   }
 
-  expression(expression: Expression): Set<string> {
+  /**
+   * Adds up what every bracket and range will produce before producing any,
+   * so `a[1-6000000],b[1-6000000]` fails at `b` without first building six
+   * million names. (Ranges hidden inside bracket values are still counted as
+   * they are met, by `charge`.)
+   */
+  checkSize(expression: Expression): void {
+    let planned = 0;
+    const visit = (operand: Operand): void => {
+      if (operand.kind === 'parenthesized') {
+        visit(operand.body.first);
+        for (const { operand: next } of operand.body.rest) visit(next);
+        return;
+      }
+      if (operand.kind !== 'name') return;
+      let count = 1;
+      for (const segment of operand.segments) if (typeof segment !== 'string') count *= segment.count;
+      if (count === 1) {
+        try {
+          count = parseNameRange(operand.text, { column: operand.column, input: this.input })?.count ?? 1;
+        } catch {
+          // A malformed range may still be an existing name; evaluation decides.
+        }
+      }
+      planned += count;
+      this.refuseOver(count, planned, operand);
+    };
+    visit(expression.first);
+    for (const { operand } of expression.rest) visit(operand);
+  }
+
+  /**
+   * The names an expression selects, possibly with repeats: lists are far
+   * cheaper than Sets at millions of names (no hashing), so repeats are
+   * dropped once, after the final sort. Sets are built only for the right
+   * side of `,-` and `@`, usually the small one.
+   */
+  expression(expression: Expression): string[] {
     let current = this.operand(expression.first, undefined);
+    let compactAt = COMPACT_AT;
     for (const { operator, column, operand } of expression.rest) {
       if (operator === 'union') {
-        for (const name of this.operand(operand, undefined)) current.add(name);
+        for (const name of this.operand(operand, undefined)) current.push(name);
+        if (current.length > compactAt) {
+          // `compute,compute,...` must not grow without bound.
+          current = [...new Set(current)];
+          compactAt = Math.max(compactAt, 2 * current.length);
+        }
       } else if (operator === 'exclude') {
-        for (const name of this.operand(operand, current)) current.delete(name);
+        const removed = new Set(this.operand(operand, current));
+        if (removed.size > 0) current = current.filter((name) => !removed.has(name));
       } else {
         if (!this.context) {
           throw badInput(
@@ -74,10 +136,8 @@ class Evaluator {
             this.input,
           );
         }
-        const other = this.operand(operand, current);
-        const kept = new Set<string>();
-        for (const name of current) if (other.has(name)) kept.add(name);
-        current = kept;
+        const kept = new Set(this.operand(operand, current));
+        current = current.filter((name) => kept.has(name));
       }
     }
     return current;
@@ -88,7 +148,7 @@ class Evaluator {
    * the names that can still be affected, as confluent does; the result of
    * the operation is the same either way, only faster.
    */
-  private operand(operand: Operand, candidates: ReadonlySet<string> | undefined): Set<string> {
+  private operand(operand: Operand, candidates: readonly string[] | undefined): string[] {
     switch (operand.kind) {
       case 'parenthesized':
         return this.expression(operand.body);
@@ -96,25 +156,19 @@ class Evaluator {
         return this.name(operand);
       case 'regex': {
         const context = this.requireContext(operand.column, `regular expression '${operand.text}'`);
-        const selected = new Set<string>();
-        for (const name of candidates ?? context.nodeNames()) if (operand.pattern.test(name)) selected.add(name);
-        return selected;
+        return (candidates ?? context.nodeNames()).filter((name) => operand.pattern.test(name));
       }
       case 'filter': {
         const context = this.requireContext(operand.column, `attribute filter '${operand.text}'`);
-        const selected = new Set<string>();
-        for (const name of candidates ?? context.nodeNames()) {
-          if (operand.filter.matches(context.attributes(name))) selected.add(name);
-        }
-        return selected;
+        return (candidates ?? context.nodeNames()).filter((name) => operand.filter.matches(context.attributes(name)));
       }
     }
   }
 
-  private name(atom: NameAtom): Set<string> {
-    const selected = new Set<string>();
+  private name(atom: NameAtom): string[] {
+    const selected: string[] = [];
     if (atom.segments.every((segment) => typeof segment === 'string')) {
-      this.resolve(atom.text, atom, false, selected);
+      this.resolve(atom.text, atom, false, true, selected);
       return selected;
     }
     let count = 1;
@@ -122,36 +176,45 @@ class Evaluator {
     this.charge(count, atom);
     // Each bracket value gives a whole name that is then resolved on its own
     // (confluent's recursion), so `rack[1-3]` can be three groups.
-    forEachBracketName(atom.segments, (candidate) => this.resolve(candidate, atom, true, selected));
+    const mayBeRange = atom.segments.some((segment) =>
+      typeof segment === 'string'
+        ? RANGE_CHARACTER.test(segment)
+        : segment.items.some((item) => item.kind === 'literal' && RANGE_CHARACTER.test(item.text)),
+    );
+    forEachBracketName(atom.segments, (candidate) => this.resolve(candidate, atom, true, mayBeRange, selected));
     return selected;
   }
 
-  private resolve(name: string, atom: NameAtom, generated: boolean, into: Set<string>): void {
+  /**
+   * `mayBeRange` false says the name holds none of the range separators, so
+   * millions of bracket values skip parseNameRange.
+   */
+  private resolve(name: string, atom: NameAtom, generated: boolean, mayBeRange: boolean, into: string[]): void {
     const context = this.context;
     if (context && this.addExisting(name, into)) return;
-    const range = parseNameRange(name, { column: atom.column, input: this.input });
+    const range = mayBeRange ? parseNameRange(name, { column: atom.column, input: this.input }) : undefined;
     if (range) {
       this.charge(range.count, atom);
       for (const member of range.names()) {
-        if (!context) into.add(member);
+        if (!context) into.push(member);
         else if (!this.addExisting(member, into)) throw this.unknown(member, atom);
       }
       return;
     }
     if (context) throw this.unknown(name, atom, generated);
-    into.add(name);
+    into.push(name);
   }
 
   /** Adds the node, or the members of the group, called `name`; false when there is neither. */
-  private addExisting(name: string, into: Set<string>): boolean {
+  private addExisting(name: string, into: string[]): boolean {
     const context = this.context!;
     if (context.hasNode(name)) {
-      into.add(name);
+      into.push(name);
       return true;
     }
     const members = context.groupMembers(name);
     if (members === undefined) return false;
-    for (const member of members) into.add(member);
+    for (const member of members) into.push(member);
     return true;
   }
 
@@ -162,13 +225,15 @@ class Evaluator {
 
   private charge(count: number, atom: NameAtom): void {
     this.generated += count;
-    if (count > MAX_GENERATED_NAMES || this.generated > MAX_GENERATED_NAMES) {
-      throw badInput(
-        `'${atom.text}' would produce more than ${MAX_GENERATED_NAMES.toLocaleString('en-US')} names`,
-        atom.column,
-        this.input,
-      );
-    }
+    this.refuseOver(count, this.generated, atom);
+  }
+
+  private refuseOver(count: number, total: number, atom: NameAtom): void {
+    if (total <= MAX_GENERATED_NAMES) return;
+    // toLocaleString costs milliseconds (ICU), so only when there is an error to word.
+    const limit = MAX_GENERATED_NAMES.toLocaleString('en-US');
+    const problem = count > MAX_GENERATED_NAMES ? `would produce more than ${limit} names` : `takes the noderange past ${limit} names`;
+    throw badInput(`'${atom.text}' ${problem}`, atom.column, this.input);
   }
 
   private requireContext(column: number, what: string): NoderangeContext {

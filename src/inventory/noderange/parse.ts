@@ -25,8 +25,8 @@ import type { Bracket } from './brackets.ts';
 import { MAX_PARENTHESIS_DEPTH } from './limits.ts';
 import { syntaxError } from './noderange-errors.ts';
 
-/** The characters confluent allows in a node word (besides brackets). */
-const NAME_CHARACTER = /[A-Za-z0-9_.:+*^$/~!-]/;
+/** The characters confluent allows in a node word (besides brackets), and '?' for attribute wildcards. */
+const NAME_CHARACTER = /[A-Za-z0-9_.:+*?^$/~!-]/;
 const SPACE = /\s/;
 const OPENERS = '([{';
 const CLOSERS = ')]}';
@@ -65,16 +65,19 @@ class NoderangeParser {
       if (c === '@') {
         operator = 'intersect';
         symbol = '@';
-      } else if (c === ',' && this.input[this.pos + 1] === '-') {
+        this.pos++;
+      } else if (c === ',' && this.nextNonSpace(this.pos + 1) === '-') {
+        // `a, -b` reads as exclusion too: a name cannot start with '-'.
         operator = 'exclude';
         symbol = ',-';
+        this.pos = this.input.indexOf('-', this.pos) + 1;
       } else if (c === ',') {
         operator = 'union';
         symbol = ',';
+        this.pos++;
       } else {
-        throw this.error(`missing ',' or '@' before '${c}'`, column);
+        throw this.error(`missing ',' or '@' before '${this.wordAt(this.pos)}'`, column);
       }
-      this.pos += symbol.length;
       rest.push({ operator, column, operand: this.parseOperand({ symbol, column }) });
     }
   }
@@ -94,7 +97,7 @@ class NoderangeParser {
       case '>':
         throw this.error(`'>'/'<' pagination must come last, outside parentheses`, column);
       case '-':
-        throw this.error(`'-' excludes only directly after ',' (write 'a,-b')`, column);
+        throw this.error(`'-' excludes only after ',' (write 'a,-b')`, column);
       case '(':
         return this.parseParenthesized();
       default:
@@ -267,6 +270,18 @@ class NoderangeParser {
       // Only reachable after pagination: anything else means it was not last.
       throw this.error(`'>'/'<' pagination must come last (found '${firstText}' before '${c}')`, firstColumn ?? column);
     }
+  }
+
+  /** The element starting at `from`, for messages: `n2` in `n1 n2`. */
+  private wordAt(from: number): string {
+    const match = /^[^\s,@()<>]+/.exec(this.input.slice(from, from + 40));
+    return match ? match[0] : this.input[from]!;
+  }
+
+  private nextNonSpace(from: number): string | undefined {
+    let i = from;
+    while (i < this.input.length && SPACE.test(this.input[i]!)) i++;
+    return this.input[i];
   }
 
   private skipSpace(): void {

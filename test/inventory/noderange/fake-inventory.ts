@@ -9,13 +9,13 @@ export interface FakeInventory {
 
 export function fakeContext(inventory: FakeInventory): NoderangeContext {
   const names = Object.keys(inventory.nodes);
-  const attributes = new Map(names.map((name) => [name, new Map(Object.entries(inventory.nodes[name]!))]));
+  const known = new Set(names);
   const groups = new Map(Object.entries(inventory.groups ?? {}));
   return {
     nodeNames: () => names,
-    hasNode: (name) => attributes.has(name),
+    hasNode: (name) => known.has(name),
     groupMembers: (name) => groups.get(name),
-    attributes: (node) => attributes.get(node) ?? new Map(),
+    attributes: (node) => new Map(known.has(node) ? Object.entries(inventory.nodes[node]!) : []),
   };
 }
 
