@@ -118,3 +118,35 @@ test('SIGTERM shuts the server down cleanly and the next start takes over', asyn
     daemon.cleanup();
   }
 });
+
+test('the config file places the socket, names the certificate and sets the log level', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  const socket = join(dir, 'api.sock');
+  const config = join(dir, 'berth.yaml');
+  writeFileSync(config, `state_dir: ${join(dir, 'state')}\napi:\n  socket: ${socket}\ntls:\n  hostnames: [head.cluster.example]\nlog:\n  level: debug\n`);
+  const daemon = await startDaemon({ stateDir: join(dir, 'state'), extraArgs: ['--config', config], env: { BERTH_LOG_LEVEL: '' } });
+  try {
+    assert.ok(existsSync(socket), 'socket where the config says');
+    const { apiRequest } = await import('../helpers/daemon.ts');
+    assert.equal((await apiRequest(socket, 'GET', '/api/v1/status')).status, 200);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(daemon.log(), /"level":"debug","msg":"request"/);
+    const san = spawnSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', join(dir, 'state/private/server.pem')], { encoding: 'utf8' });
+    assert.match(san.stdout, /DNS:head\.cluster\.example/);
+    assert.match(san.stdout, /IP Address:127\.0\.0\.1/);
+  } finally {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const badDir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  const badConfig = join(badDir, 'berth.yaml');
+  writeFileSync(badConfig, `state_dir: ${badDir}/state\napi:\n  lisen: ["*:8443"]\n`);
+  const bad = spawnSync(join(import.meta.dirname, '../../bin/berth'), ['serve', '--config', badConfig], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /berth\.yaml:3.*api\.lisen.*did you mean api\.listen/s);
+  assert.equal(existsSync(join(badDir, 'state')), false, 'nothing written for a bad config');
+  rmSync(badDir, { recursive: true, force: true });
+});
