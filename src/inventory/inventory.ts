@@ -6,6 +6,7 @@
  * nothing.
  */
 import { BerthError } from '../errors.ts';
+import type { ErrorLocation } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { Draft } from './draft.ts';
 import { EVERYTHING, nameProblem } from './model.ts';
@@ -15,7 +16,7 @@ import { checkAssignment, checkResolvedNodes } from './validate.ts';
 import { expandNoderange } from './noderange/expand.ts';
 import type { NoderangeContext } from './noderange/context.ts';
 import { naturalSort } from './noderange/natural-sort.ts';
-import { isSecretAttribute } from './schema/index.ts';
+import { isSecretAttribute, requireAttribute } from './schema/index.ts';
 
 const NODE_KIND = 'node';
 const GROUP_KIND = 'group';
@@ -183,7 +184,7 @@ export class Inventory implements InventoryReader {
 
   changeNodes(names: readonly string[], change: AttributeChange): Promise<number> {
     return this.#exclusive(async () => {
-      const set = checkSet(change.set ?? {}, { node: names.length === 1 ? names[0] : undefined });
+      const set = checkSet(change.set ?? {}, names.length === 1 ? { node: names[0]! } : {});
       const unset = checkUnset(change.unset ?? [], set);
       const groups = change.groups === undefined ? undefined : this.#checkGroupList(change.groups);
       const draft = new Draft(this);
@@ -320,10 +321,9 @@ export class Inventory implements InventoryReader {
         }
         draft.putNode({ ...node, groups: node.groups.filter((g) => g !== EVERYTHING), attributes: checkSet(node.attributes, { node: node.name }) });
       }
-      const affected = merge ? nodes.map((n) => n.name) : nodes.map((n) => n.name);
-      if (merge) {
-        for (const group of groups) for (const member of this.members(group.name)) affected.push(member);
-      }
+      const affected = nodes.map((n) => n.name);
+      // A merged group's existing members resolve differently now too.
+      if (merge) for (const group of groups) affected.push(...this.members(group.name));
       const problems: BerthError[] = [];
       checkResolvedNodes(draft, [...new Set(affected)].filter((n) => draft.node(n)), problems);
       throwIfAny(problems);
@@ -399,17 +399,15 @@ export class Inventory implements InventoryReader {
   }
 }
 
-function checkSet(set: Record<string, string>, where: { node?: string | undefined; group?: string }): Record<string, string> {
+function checkSet(set: Record<string, string>, where: ErrorLocation): Record<string, string> {
   const out: Record<string, string> = {};
-  const cleanWhere: { node?: string; group?: string } = {};
-  if (where.node !== undefined) cleanWhere.node = where.node;
-  if (where.group !== undefined) cleanWhere.group = where.group;
-  for (const [attribute, raw] of Object.entries(set)) out[attribute] = checkAssignment(attribute, raw, cleanWhere);
+  for (const [attribute, raw] of Object.entries(set)) out[attribute] = checkAssignment(attribute, raw, where);
   return out;
 }
 
 function checkUnset(unset: readonly string[], set: Record<string, string>): string[] {
   for (const attribute of unset) {
+    requireAttribute(attribute);
     if (attribute in set) throw new BerthError('BERTH_BAD_INPUT', `${attribute} is both set and unset in one change`, { attribute });
   }
   return [...unset];

@@ -27,6 +27,7 @@ import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { BerthError } from '../errors.ts';
+import { readIfExists } from '../util/files.ts';
 import type { Logger } from '../util/logger.ts';
 import type { StateDirLayout } from './state-dir.ts';
 
@@ -221,14 +222,6 @@ function parseHolder(content: string): LockHolder | undefined {
   return undefined;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -14,11 +14,12 @@
  * certificates but not issue them.
  */
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
+import { readIfExists, writeAtomic } from '../util/files.ts';
 import type { Logger } from '../util/logger.ts';
 import { run } from '../util/run.ts';
 import type { StateDirLayout } from './state-dir.ts';
@@ -303,19 +304,4 @@ function openssl(args: string[], input?: string) {
   return run('openssl', args, { timeoutMs: opensslTimeoutMs, ...(input !== undefined ? { input } : {}) });
 }
 
-/** Temp file and rename, so a crash never leaves half a key behind. */
-async function writeAtomic(path: string, content: string, mode: number): Promise<void> {
-  const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-  await writeFile(temp, content, { mode, flag: 'wx' });
-  await chmod(temp, mode); // writeFile's mode is filtered by the umask
-  await rename(temp, path);
-}
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}

@@ -1,7 +1,7 @@
 /** The real `berth` binary against a real daemon, as an administrator would use it. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, startDaemon } from '../helpers/daemon.ts';
@@ -134,6 +134,10 @@ describe('berth CLI', () => {
     ok(['inventory', 'import', join(d.stateDir, 'backup.json')]);
     assert.equal(ok(['inventory', 'export', '--format', 'json']), json);
     assert.match(ok(['node', 'show', 'n3', 'crypted.*']), /\*\*\*\*\*\*\*\*/, 'secrets are masked in show');
+    const saved = join(d.stateDir, 'saved.yaml');
+    ok(['inventory', 'export', '--output', saved]);
+    assert.equal(statSync(saved).mode & 0o777, 0o600, 'a backup holding secrets is private');
+    assert.equal(readFileSync(saved, 'utf8').replace(/^#.*\n/, ''), yaml.replace(/^#.*\n/, ''));
   });
 
   test('a broken import names the line and changes nothing', () => {

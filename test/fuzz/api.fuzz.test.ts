@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startDaemon } from '../helpers/daemon.ts';
-import { prng, randomText } from './prng.ts';
+import { prng, randomText } from './random-text.ts';
 
 const SEED = Number(process.env['BERTH_FUZZ_SEED'] ?? 20261121);
 const ROUNDS = Number(process.env['BERTH_FUZZ_ROUNDS'] ?? 4000) / 8;

@@ -11,7 +11,7 @@ import { parseNodeCsv } from '../../src/inventory/csv.ts';
 import { expandNoderange } from '../../src/inventory/noderange/expand.ts';
 import type { NoderangeContext } from '../../src/inventory/noderange/context.ts';
 import { attributeSchema, validateAttributeValue } from '../../src/inventory/schema/index.ts';
-import { prng, randomText } from './prng.ts';
+import { prng, randomText } from './random-text.ts';
 
 const SEED = Number(process.env['BERTH_FUZZ_SEED'] ?? 20261121);
 const ROUNDS = Number(process.env['BERTH_FUZZ_ROUNDS'] ?? 4000);

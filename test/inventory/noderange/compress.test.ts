@@ -4,7 +4,7 @@ import { compressNodes } from '../../../src/inventory/noderange/compress.ts';
 import { expandNoderange } from '../../../src/inventory/noderange/expand.ts';
 import { naturalSort } from '../../../src/inventory/noderange/natural-sort.ts';
 import { fakeContext, numbered } from './fake-inventory.ts';
-import { seededRandom } from './seeded-random.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 /** Compresses, checks the text expands back to exactly the names, and returns the text. */
 function roundTrip(names: string[]): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { naturalCompare, naturalKey, naturalSort } from '../../../src/inventory/noderange/natural-sort.ts';
-import { seededRandom } from './seeded-random.ts';
+import { seededRandom } from '../../helpers/seeded-random.ts';
 
 describe('naturalSort', () => {
   it('compares numbers as numbers', () => {

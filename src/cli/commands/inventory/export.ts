@@ -1,5 +1,5 @@
-import { writeFile, rename } from 'node:fs/promises';
 import { BerthError } from '../../../errors.ts';
+import { writeAtomic } from '../../../util/files.ts';
 import type { CommandContext } from '../../command.ts';
 
 export const options = { format: { type: 'string' as const }, output: { type: 'string' as const, short: 'o' } };
@@ -17,8 +17,6 @@ export async function run(context: CommandContext): Promise<void> {
       stringify(document, { lineWidth: 0 });
   }
   if (output === undefined || output === '-') return void process.stdout.write(text);
-  // Written beside the target and renamed, so an interrupted export never leaves half a backup.
-  const temporary = `${output}.tmp-${process.pid}`;
-  await writeFile(temporary, text, { mode: 0o600 });
-  await rename(temporary, output);
+  // An interrupted export never leaves half a backup; it holds secrets, so 0600.
+  await writeAtomic(output, text, 0o600);
 }
