@@ -16,7 +16,8 @@ const stateDir = mkdtempSync(join(tmpdir(), 'berth-demo-'));
 const socket = join(stateDir, 'admin.sock');
 
 console.log(`$ berth serve --state-dir ${stateDir} --listen 127.0.0.1:0 &`);
-const server = spawn(berth, ['serve', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
+// Port 0: the demo must not collide with a berth (or anything else) already serving on this host.
+const server = spawn(berth, ['serve', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--boot-http-port', '0', '--tftp-port', '0'], {
   env: { ...process.env, BERTH_LOG_FORMAT: 'text', BERTH_CONFIG: '' },
   stdio: ['ignore', 'inherit', 'pipe'],
   detached: keep,

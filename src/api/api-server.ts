@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi.ts';
 import type { Route } from './route.ts';
 import { Router } from './router.ts';
 import { attributeRoutes } from './routes/attributes.ts';
+import { bootRoutes } from './routes/boot.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import { nodeRoutes } from './routes/nodes.ts';
@@ -51,6 +52,7 @@ export class ApiServer {
       ...noderangeRoutes(services),
       ...inventoryRoutes(services),
       ...tokenRoutes(services),
+      ...bootRoutes(services),
     ];
     const document: { value?: Record<string, unknown> } = {};
     routes.push({

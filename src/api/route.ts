@@ -3,7 +3,7 @@
  * plugins do: the same schemas validate every request and make up the OpenAPI
  * document, so the documentation cannot drift from what the server accepts.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from './auth.ts';
 
 export type JsonSchema = Record<string, unknown>;
@@ -16,7 +16,12 @@ export interface RouteContext {
   body: unknown;
   principal: Principal;
   request: IncomingMessage;
+  /** Only for streaming routes (server-sent events), which return STREAMED and write the response themselves. */
+  response: ServerResponse;
 }
+
+/** Returned by a handler that has taken over the response. */
+export const STREAMED: unique symbol = Symbol('streamed');
 
 /** A handler returns a JSON body (status 200 or the route's `successStatus`), or a Reply. */
 export class Reply {

@@ -10,7 +10,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { BerthError } from '../errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Principal } from './auth.ts';
-import { Reply } from './route.ts';
+import { Reply, STREAMED } from './route.ts';
 import type { Route } from './route.ts';
 
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -67,8 +67,10 @@ export class Router {
         body = await readJson(request);
         if (!compiled.validateBody(body)) throw validationError('request body', compiled.validateBody.errors ?? []);
       }
-      const result = await compiled.route.handler({ params, query, body, principal, request });
-      if (result instanceof Reply) {
+      const result = await compiled.route.handler({ params, query, body, principal, request, response });
+      if (result === STREAMED) {
+        status = response.statusCode;
+      } else if (result instanceof Reply) {
         status = result.status;
         send(response, status, result.body);
       } else {

@@ -1,4 +1,6 @@
 /** What route handlers may use; built once by the daemon. */
+import type { DiscoveryService } from '../boot/discovery/discovery.ts';
+import type { EventLog } from '../events/event-log.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { Store } from '../store/store.ts';
 import type { TokenService } from '../tokens/token-service.ts';
@@ -10,4 +12,8 @@ export interface Services {
   startedAt: Date;
   version: string;
   stateDir: string;
+  events: EventLog;
+  discovery: DiscoveryService;
+  /** What the boot services run: ports and networks. */
+  bootStatus(): Record<string, unknown>;
 }

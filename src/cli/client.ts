@@ -57,6 +57,30 @@ export class ApiClient {
     return json;
   }
 
+  /** Server-sent events: yields each `data:` payload, parsed, until the server closes or the process ends. */
+  async *events(path: string, query: Record<string, string | undefined> = {}): AsyncGenerator<unknown> {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, value);
+    const response = await this.#send('GET', search.size > 0 ? `${path}?${search}` : path, { accept: 'text/event-stream' });
+    if ((response.statusCode ?? 500) >= 400) {
+      const text = await readAll(response);
+      const error = (JSON.parse(text) as { error?: SerializedError }).error;
+      throw error ? BerthError.fromJSON(error) : new BerthError('BERTH_INTERNAL', `server answered ${response.statusCode}`);
+    }
+    response.setEncoding('utf8');
+    let buffer = '';
+    for await (const chunk of response) {
+      buffer += chunk as string;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        if (data) yield JSON.parse(data);
+      }
+    }
+  }
+
   async #send(method: string, path: string, headers: Record<string, string | number>, payload?: Buffer): Promise<IncomingMessage> {
     const { server } = this.#options;
     let options: RequestOptions;

@@ -15,7 +15,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-  { path: ['serve'], summary: 'Run the berth server', usage: 'berth serve [--state-dir DIR] [--config FILE] [--listen HOST:PORT]... [--log-level LEVEL]', load: () => import('./commands/serve.ts') },
+  { path: ['serve'], summary: 'Run the berth server', usage: 'berth serve [--state-dir DIR] [--config FILE] [--listen HOST:PORT]... [--log-level LEVEL] [--boot-http-port N] [--tftp-port N] [--dhcp-port N] [--proxy-port N]', load: () => import('./commands/serve.ts') },
   { path: ['status'], summary: 'Show whether the server runs, its version and inventory size', usage: 'berth status', load: () => import('./commands/status.ts') },
   { path: ['node', 'define'], summary: 'Define nodes', usage: 'berth node define <noderange> [groups=G1,G2] [ATTR=VALUE...] | berth node define --csv FILE', load: () => import('./commands/node/define.ts') },
   { path: ['node', 'set'], summary: 'Set attributes (or groups=...) of nodes', usage: 'berth node set <noderange> ATTR=VALUE... [groups=G1,G2]', completes: 'nodes', load: () => import('./commands/node/set.ts') },
@@ -24,6 +24,7 @@ export const COMMANDS: CommandEntry[] = [
   { path: ['node', 'list'], summary: 'List nodes (all, or a noderange) with optional attribute columns', usage: 'berth node list [<noderange>] [ATTR...] [--names | --compress]', completes: 'nodes', load: () => import('./commands/node/list.ts') },
   { path: ['node', 'remove'], summary: 'Remove nodes', usage: 'berth node remove <noderange>', completes: 'nodes', load: () => import('./commands/node/remove.ts') },
   { path: ['node', 'rename'], summary: 'Rename nodes to a name, an expression or an equal-size noderange', usage: "berth node rename <noderange> <new-name | 'c{n1}' | new-noderange>", completes: 'nodes', load: () => import('./commands/node/rename.ts') },
+  { path: ['node', 'timeline'], summary: "A node's boot steps with timestamps (DHCP, TFTP, script, kernel, initrd)", usage: 'berth node timeline <node|mac> [--limit N]', completes: 'nodes', load: () => import('./commands/node/timeline.ts') },
   { path: ['group', 'define'], summary: 'Define a group', usage: 'berth group define <name> [ATTR=VALUE...] [--description TEXT]', load: () => import('./commands/group/define.ts') },
   { path: ['group', 'set'], summary: 'Set group attributes (expressions evaluate per member)', usage: 'berth group set <name> ATTR=VALUE... [--description TEXT]', completes: 'groups', load: () => import('./commands/group/set.ts') },
   { path: ['group', 'unset'], summary: 'Unset group attributes', usage: 'berth group unset <name> ATTR...', completes: 'groups', load: () => import('./commands/group/unset.ts') },
@@ -38,5 +39,11 @@ export const COMMANDS: CommandEntry[] = [
   { path: ['token', 'create'], summary: 'Create an API token for HTTPS use (printed once)', usage: 'berth token create <name> [--expires 30d|ISO-TIME]', load: () => import('./commands/token/create.ts') },
   { path: ['token', 'list'], summary: 'List API tokens', usage: 'berth token list', load: () => import('./commands/token/list.ts') },
   { path: ['token', 'revoke'], summary: 'Revoke an API token by id or name', usage: 'berth token revoke <id|name>', completes: 'tokens', load: () => import('./commands/token/revoke.ts') },
+  { path: ['events'], summary: 'Follow boot events live, of all machines or a noderange', usage: 'berth events --follow [<noderange>]', load: () => import('./commands/events.ts') },
+  { path: ['discover', 'list'], summary: 'Machines that booted without being in the inventory', usage: 'berth discover list', load: () => import('./commands/discover/list.ts') },
+  { path: ['discover', 'assign'], summary: 'Make a discovered machine a node (sets its MAC)', usage: 'berth discover assign <mac|uuid> <node> [--interface NAME]', load: () => import('./commands/discover/assign.ts') },
+  { path: ['discover', 'forget'], summary: 'Forget a discovered machine', usage: 'berth discover forget <mac>', load: () => import('./commands/discover/forget.ts') },
+  { path: ['discover', 'policy'], summary: 'Show or set how discovered machines become nodes', usage: 'berth discover policy [manual | uuid | sequential <noderange>] [--interface NAME]', load: () => import('./commands/discover/policy.ts') },
+  { path: ['boot', 'status'], summary: 'Boot services: ports, networks, refused-packet counters', usage: 'berth boot status', load: () => import('./commands/boot/status.ts') },
   { path: ['completion'], summary: 'Print the bash completion script', usage: 'berth completion bash', load: () => import('./commands/completion.ts') },
 ];

@@ -49,6 +49,7 @@ export class Inventory implements InventoryReader {
   readonly #groups = new Map<string, GroupRecord>();
   readonly #members = new Map<string, Set<string>>();
   #sortedNodes: string[] | undefined;
+  #version = 0;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(store: Store) {
@@ -82,6 +83,11 @@ export class Inventory implements InventoryReader {
 
   group(name: string): GroupRecord | undefined {
     return this.#groups.get(name);
+  }
+
+  /** Advances with every committed change: caches built from the inventory compare it. */
+  get version(): number {
+    return this.#version;
   }
 
   get nodeCount(): number {
@@ -385,6 +391,7 @@ export class Inventory implements InventoryReader {
       } else this.#groups.set(name, group);
     }
     if (draft.nodes.size > 0) this.#sortedNodes = undefined;
+    this.#version++;
   }
 
   #rebuildMembers(): void {

@@ -20,6 +20,8 @@ import type { Document, Node as YamlNode } from 'yaml';
 import { BerthError } from '../errors.ts';
 import { logLevels } from '../util/logger.ts';
 import type { LogFormat, LogLevel } from '../util/logger.ts';
+import { checkBootNetwork } from './boot-network-config.ts';
+import type { BootNetworkConfig } from './boot-network-config.ts';
 import { defaultStateDir, stateDirLayout } from './state-dir.ts';
 
 export const defaultConfigPath = '/etc/berth/berth.yaml';
@@ -28,6 +30,8 @@ export const defaultConfigPath = '/etc/berth/berth.yaml';
  * 443, which head nodes often already run, and firewalls tend to know it.
  */
 export const defaultApiPort = 8443;
+/** iPXE fetches scripts, kernels and initrds here; 8080 leaves 80 to a web server the site may already run. */
+export const defaultBootHttpPort = 8080;
 
 export interface ListenAddress {
   /** IP address or host name; undefined means every address, IPv4 and IPv6. */
@@ -56,6 +60,15 @@ export interface BerthConfig {
     /** Extra IP addresses for the server certificate, beyond the host's own. */
     addresses: string[];
   };
+  boot: {
+    /** Plain-HTTP port for iPXE scripts, loaders, kernels and initrds (iPXE's stock builds cannot trust berth's CA). */
+    httpPort: number;
+    tftpPort: number;
+    dhcpPort: number;
+    proxyPort: number;
+    /** Networks to serve DHCP on; none = no DHCP (TFTP and HTTP boot still run). */
+    networks: BootNetworkConfig[];
+  };
 }
 
 /** One source of settings (file, environment, flags); what it leaves out, weaker sources fill in. */
@@ -64,6 +77,7 @@ export interface ConfigLayer {
   api?: { listen?: ListenAddress[]; socket?: string; socketGroup?: string };
   log?: { level?: LogLevel; format?: LogFormat };
   tls?: { hostnames?: string[]; addresses?: string[] };
+  boot?: { httpPort?: number; tftpPort?: number; dhcpPort?: number; proxyPort?: number; networks?: BootNetworkConfig[] };
 }
 
 /**
@@ -119,6 +133,13 @@ export function mergeConfig(...layers: ConfigLayer[]): BerthConfig {
       hostnames: pick((l) => l.tls?.hostnames) ?? [],
       addresses: pick((l) => l.tls?.addresses) ?? [],
     },
+    boot: {
+      httpPort: pick((l) => l.boot?.httpPort) ?? defaultBootHttpPort,
+      tftpPort: pick((l) => l.boot?.tftpPort) ?? 69,
+      dhcpPort: pick((l) => l.boot?.dhcpPort) ?? 67,
+      proxyPort: pick((l) => l.boot?.proxyPort) ?? 4011,
+      networks: pick((l) => l.boot?.networks) ?? [],
+    },
   };
 }
 
@@ -150,6 +171,9 @@ interface Problem {
   message: string;
   line?: number;
 }
+
+const port: Check<number> = (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? { ok: true, value: v } : typeError('a port number 1-65535', v);
 
 const absolutePath: Check<string> = (v) =>
   typeof v !== 'string'
@@ -235,6 +259,13 @@ const schema: Record<string, KeySpec | Record<string, KeySpec>> = {
     hostnames: { list: hostnameCheck },
     addresses: { list: ipAddress },
   },
+  boot: {
+    http_port: port,
+    tftp_port: port,
+    dhcp_port: port,
+    proxy_port: port,
+    networks: { list: checkBootNetwork },
+  },
 };
 
 /** Parses and checks a config file's text; `file` is for messages only. */
@@ -297,6 +328,21 @@ export function parseConfig(text: string, file: string): ConfigLayer {
   if (log) layer.log = log;
   const tls = strip({ hostnames: v<string[]>('tls.hostnames'), addresses: v<string[]>('tls.addresses') });
   if (tls) layer.tls = tls;
+  const boot = strip({
+    httpPort: v<number>('boot.http_port'),
+    tftpPort: v<number>('boot.tftp_port'),
+    dhcpPort: v<number>('boot.dhcp_port'),
+    proxyPort: v<number>('boot.proxy_port'),
+    networks: v<BootNetworkConfig[]>('boot.networks'),
+  });
+  if (boot) {
+    const names = new Set<string>();
+    for (const network of boot.networks ?? []) {
+      if (names.has(network.name)) throw configError(file, [{ key: 'boot.networks', message: `boot.networks: two networks are named ${network.name}` }]);
+      names.add(network.name);
+    }
+    layer.boot = boot;
+  }
   return layer;
 }
 

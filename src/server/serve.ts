@@ -6,6 +6,9 @@
  */
 import { getgrnam } from './group-lookup.ts';
 import { ApiServer } from '../api/api-server.ts';
+import { BootServices } from '../boot/boot-services.ts';
+import { DiscoveryService } from '../boot/discovery/discovery.ts';
+import { EventLog } from '../events/event-log.ts';
 import type { Services } from '../api/services.ts';
 import { BerthError } from '../errors.ts';
 import { Inventory } from '../inventory/inventory.ts';
@@ -36,16 +39,42 @@ export async function startServer(options: { configPath?: string; flags?: Config
   const { layout } = await prepareStateDir(config.stateDir, log);
   const lock: InstanceLock = await acquireInstanceLock(layout, { log });
   let store: Store | undefined;
+  // Services started so far, stopped in reverse if start-up fails half-way.
+  const stack: (() => Promise<void>)[] = [];
   try {
     store = await openSqliteStore(layout.storeDb);
     const inventory = await Inventory.load(store);
-    const services: Services = { store, inventory, tokens: new TokenService(store), startedAt: new Date(), version: VERSION, stateDir: config.stateDir };
+    const events = new EventLog(store, log.child({ component: 'events' }));
+    const discovery = await DiscoveryService.load(store, inventory, events);
+    const boot = new BootServices({
+      stateDir: config.stateDir,
+      profilesDir: layout.profiles,
+      ...config.boot,
+      inventory,
+      discovery,
+      events,
+      store,
+      log,
+    });
+    const services: Services = {
+      store,
+      inventory,
+      tokens: new TokenService(store),
+      startedAt: new Date(),
+      version: VERSION,
+      stateDir: config.stateDir,
+      events,
+      discovery,
+      bootStatus: () => boot.status(),
+    };
     const names = listServerAddresses();
     const pki = await ensurePki(
       layout,
       { addresses: [...names.addresses, ...config.tls.addresses], hostnames: [...names.hostnames, ...config.tls.hostnames] },
       { log },
     );
+    await boot.start();
+    stack.push(() => boot.stop());
     const api = new ApiServer(services, log.child({ component: 'api' }));
     const socketGid = config.api.socketGroup === undefined ? undefined : await getgrnam(config.api.socketGroup);
     await api.listen({
@@ -61,12 +90,15 @@ export async function startServer(options: { configPath?: string; flags?: Config
       (stopping ??= (async () => {
         log.info('berth serve stopping');
         await api.close();
+        for (const stopService of stack.reverse()) await stopService();
+        await events.close();
         await openStore.close();
         await lock.release();
         log.info('berth serve stopped');
       })());
     return { config, api, services, log, stop };
   } catch (e) {
+    for (const stopService of stack.reverse()) await stopService().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await lock.release();
     throw e;

@@ -9,7 +9,20 @@ export const options = {
   config: { type: 'string' as const },
   listen: { type: 'string' as const, multiple: true },
   'log-level': { type: 'string' as const },
+  'boot-http-port': { type: 'string' as const },
+  'tftp-port': { type: 'string' as const },
+  'dhcp-port': { type: 'string' as const },
+  'proxy-port': { type: 'string' as const },
 };
+
+/** 0 is allowed here (any free port), for tests and labs running several servers side by side. */
+function portFlag(context: CommandContext, name: string): number | undefined {
+  const text = context.values[name] as string | undefined;
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new BerthError('BERTH_BAD_INPUT', `--${name} must be a port number 0-65535, not '${text}'`);
+  return port;
+}
 
 export async function run(context: CommandContext): Promise<void> {
   if (context.positionals.length > 0) throw new BerthError('BERTH_BAD_INPUT', 'usage: berth serve [--state-dir DIR] [--config FILE] [--listen HOST:PORT]... [--log-level LEVEL]');
@@ -22,6 +35,13 @@ export async function run(context: CommandContext): Promise<void> {
     if (!(logLevels as readonly string[]).includes(level)) throw new BerthError('BERTH_BAD_INPUT', `--log-level must be one of ${logLevels.join(', ')}, not '${level}'`);
     flags.log = { level: level as LogLevel };
   }
+  const boot: NonNullable<ConfigLayer['boot']> = {};
+  const ports = [['boot-http-port', 'httpPort'], ['tftp-port', 'tftpPort'], ['dhcp-port', 'dhcpPort'], ['proxy-port', 'proxyPort']] as const;
+  for (const [flag, key] of ports) {
+    const port = portFlag(context, flag);
+    if (port !== undefined) boot[key] = port;
+  }
+  if (Object.keys(boot).length > 0) flags.boot = boot;
   const configPath = context.values['config'] as string | undefined;
   await serveForever({ ...(configPath !== undefined ? { configPath } : {}), flags });
 }

@@ -1,0 +1,127 @@
+/**
+ * The boot services of `berth serve`, started together: boot HTTP (iPXE
+ * scripts, loaders, kernels, initrds), TFTP (loaders for PXE ROMs) and DHCP
+ * on each configured network. They share one view of the inventory and
+ * write one timeline.
+ */
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError } from '../errors.ts';
+import type { EventLog } from '../events/event-log.ts';
+import { compileExpression } from '../inventory/expressions/index.ts';
+import type { Inventory } from '../inventory/inventory.ts';
+import type { BootNetworkConfig } from '../server/boot-network-config.ts';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../util/logger.ts';
+import type { DiscoveryService } from './discovery/discovery.ts';
+import { BootHttpServer } from './http/boot-http-server.ts';
+import type { BootHttpTarget } from './http/boot-http-server.ts';
+import { InventoryBootBackend } from './inventory-backend.ts';
+import { loadBootProfile } from './profiles/boot-profile.ts';
+
+/** Debian's `ipxe` package puts its loaders here. */
+export const IPXE_DIR = '/usr/lib/ipxe';
+const LOADERS = ['undionly.kpxe', 'snponly.efi', 'ipxe.efi'];
+
+export interface BootServicesOptions {
+  stateDir: string;
+  profilesDir: string;
+  httpPort: number;
+  tftpPort: number;
+  dhcpPort: number;
+  proxyPort: number;
+  networks: BootNetworkConfig[];
+  loaderDir?: string;
+  inventory: Inventory;
+  discovery: DiscoveryService;
+  events: EventLog;
+  store: Store;
+  log: Logger;
+}
+
+export class BootServices {
+  readonly #options: BootServicesOptions;
+  readonly backend: InventoryBootBackend;
+  readonly http: BootHttpServer;
+  readonly tftpRoot: string;
+
+  constructor(options: BootServicesOptions) {
+    this.#options = options;
+    this.backend = new InventoryBootBackend(options.inventory, options.discovery);
+    this.tftpRoot = join(options.stateDir, 'tftp');
+    this.http = new BootHttpServer({
+      port: options.httpPort,
+      loaderDir: this.tftpRoot,
+      profilesDir: options.profilesDir,
+      target: this.#httpTarget(),
+      events: options.events,
+      log: options.log.child({ component: 'boot-http' }),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#prepareLoaders();
+    await this.http.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.http.stop();
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      httpPort: this.http.port,
+      tftpRoot: this.tftpRoot,
+      networks: this.#options.networks.map((n) => ({ name: n.name, subnet: n.subnet, mode: n.mode, serverAddress: n.serverAddress })),
+    };
+  }
+
+  /**
+   * Copies the iPXE loaders into the TFTP root: the TFTP server refuses
+   * symlinks that leave its root, and a copy keeps serving even while the
+   * package is being upgraded.
+   */
+  async #prepareLoaders(): Promise<void> {
+    const source = this.#options.loaderDir ?? IPXE_DIR;
+    await mkdir(this.tftpRoot, { recursive: true, mode: 0o755 });
+    const found: string[] = [];
+    for (const loader of LOADERS) {
+      const from = join(source, loader);
+      const to = join(this.tftpRoot, loader);
+      const [a, b] = await Promise.all([stat(from).catch(() => undefined), stat(to).catch(() => undefined)]);
+      if (!a) continue;
+      found.push(loader);
+      if (b && b.size === a.size && (await readFile(from)).equals(await readFile(to))) continue;
+      await copyFile(from, `${to}.tmp`);
+      const { rename } = await import('node:fs/promises');
+      await rename(`${to}.tmp`, to);
+    }
+    if (found.length === 0) {
+      this.#options.log.warn('no iPXE loaders found; PXE clients cannot boot (install the Debian package ipxe)', { dir: source });
+    }
+  }
+
+  #httpTarget(): BootHttpTarget {
+    const { inventory, profilesDir } = this.#options;
+    return {
+      nodeByMac: (mac) => this.backend.nodeByMac(mac)?.node,
+      nodeByUuid: (uuid) => this.backend.nodeByUuid(uuid),
+      pendingProfile: async (name) => {
+        const node = inventory.node(name);
+        if (!node) return { local: 'no longer in the inventory' };
+        const resolver = inventory.resolver();
+        const pending = resolver.value(node, 'deployment.pending_profile');
+        if (!pending) return { local: 'no deployment is pending' };
+        try {
+          const profile = await loadBootProfile(profilesDir, pending);
+          const kernelArgs = compileExpression(profile.kernelArgs).evaluate({ node: name, attribute: (a) => resolver.value(node, a) });
+          return { profile, kernelArgs };
+        } catch (e) {
+          if (!(e instanceof BerthError)) throw e;
+          this.#options.events.emit({ source: 'http', step: 'profile-error', node: name, detail: { profile: pending, reason: e.message } });
+          return { local: `profile ${pending} cannot be booted: ${e.message}` };
+        }
+      },
+    };
+  }
+}

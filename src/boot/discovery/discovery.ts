@@ -1,0 +1,170 @@
+/**
+ * Machines that network-boot without being in the inventory. Each is recorded
+ * once with what the firmware told us (arch, SMBIOS UUID, vendor class, relay
+ * and switch port); an administrator assigns it to a node, or a policy does:
+ *
+ * - `manual` (default): nothing is assigned without `berth discover assign`;
+ * - `uuid`: a machine whose SMBIOS UUID is a node's `id.uuid` becomes that node;
+ * - `sequential`: machines are given, in the order they first boot, to the
+ *   nodes of a noderange that have no MAC on the boot interface yet. Power-on
+ *   order decides, so it is only used when chosen.
+ *
+ * Assigning sets `net.<if>.hwaddr` on the node; from then on DHCP knows it.
+ */
+import { BerthError } from '../../errors.ts';
+import type { EventSink } from '../../events/boot-event.ts';
+import type { Inventory } from '../../inventory/inventory.ts';
+import type { Store } from '../../store/store.ts';
+import type { DiscoveredClient } from '../boot-target.ts';
+
+const KIND = 'discovered';
+const SETTINGS_KIND = 'setting';
+const POLICY_KEY = 'discovery-policy';
+/** lastSeen is written at most this often per machine: a looping discovery script must not flood the store. */
+const LAST_SEEN_WRITE_MS = 60_000;
+
+export type DiscoveryPolicyMode = 'manual' | 'uuid' | 'sequential';
+
+export interface DiscoveryPolicy {
+  mode: DiscoveryPolicyMode;
+  /** For `sequential`: the nodes to fill, in natural order. */
+  noderange?: string;
+  /** Inventory interface whose hwaddr is set on assignment; default `boot`. */
+  interfaceName: string;
+}
+
+export interface DiscoveredRecord extends DiscoveredClient {
+  firstSeen: string;
+  lastSeen: string;
+  /** DHCP packets seen from it. */
+  seen: number;
+}
+
+export class DiscoveryService {
+  readonly #store: Store;
+  readonly #inventory: Inventory;
+  readonly #events: EventSink;
+  readonly #records = new Map<string, DiscoveredRecord>();
+  readonly #lastWritten = new Map<string, number>();
+  /** Assignments decided but not yet written: the same machine or node is never handed out twice meanwhile. */
+  readonly #reserved = new Map<string, { node: string; interfaceName: string }>();
+  #policy: DiscoveryPolicy = { mode: 'manual', interfaceName: 'boot' };
+
+  private constructor(store: Store, inventory: Inventory, events: EventSink) {
+    this.#store = store;
+    this.#inventory = inventory;
+    this.#events = events;
+  }
+
+  static async load(store: Store, inventory: Inventory, events: EventSink): Promise<DiscoveryService> {
+    const service = new DiscoveryService(store, inventory, events);
+    await store.read((reader) => {
+      for (const doc of reader.list<DiscoveredRecord>(KIND)) service.#records.set(doc.key, doc.value);
+      const policy = reader.get<DiscoveryPolicy>(SETTINGS_KIND, POLICY_KEY);
+      if (policy) service.#policy = policy.value;
+    });
+    return service;
+  }
+
+  list(): DiscoveredRecord[] {
+    return [...this.#records.values()].sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0));
+  }
+
+  get policy(): DiscoveryPolicy {
+    return { ...this.#policy };
+  }
+
+  async setPolicy(policy: DiscoveryPolicy): Promise<void> {
+    if (policy.mode === 'sequential') {
+      if (!policy.noderange) throw new BerthError('BERTH_BAD_INPUT', 'the sequential policy needs a noderange of nodes to fill');
+      this.#inventory.expand(policy.noderange);
+    }
+    if (!/^[a-z][a-z0-9_]{0,14}$/.test(policy.interfaceName)) {
+      throw new BerthError('BERTH_BAD_INPUT', `interface '${policy.interfaceName}' is not a valid inventory interface name`);
+    }
+    await this.#store.write((tx) => tx.put(SETTINGS_KIND, POLICY_KEY, { ...policy }));
+    this.#policy = { ...policy };
+  }
+
+  /**
+   * Called by DHCP for a MAC no node has. Records it and, if the policy says
+   * so, decides on the spot which node it becomes (DHCP cannot wait for the
+   * store); the assignment is then written in the background.
+   */
+  observe(client: DiscoveredClient): { node: string; interfaceName: string } | undefined {
+    const pending = this.#reserved.get(client.mac);
+    if (pending) return pending;
+    const now = new Date().toISOString();
+    const old = this.#records.get(client.mac);
+    const record: DiscoveredRecord = old
+      ? { ...old, ...client, lastSeen: now, seen: old.seen + 1 }
+      : { ...client, firstSeen: now, lastSeen: now, seen: 1 };
+    this.#records.set(client.mac, record);
+    if (!old) this.#events.emit({ source: 'discovery', step: 'new', mac: client.mac, detail: summary(record) });
+    const node = this.#choose(record);
+    if (node) {
+      const choice = { node, interfaceName: this.#policy.interfaceName };
+      this.#reserved.set(client.mac, choice);
+      this.assign(client.mac, node, choice.interfaceName)
+        .catch((e: unknown) => this.#events.emit({ source: 'discovery', step: 'assign-failed', mac: client.mac, node, detail: { reason: (e as Error).message } }))
+        .finally(() => this.#reserved.delete(client.mac));
+      return choice;
+    }
+    const changed = !old || old.uuid !== record.uuid || old.kind !== record.kind || old.network !== record.network;
+    const last = this.#lastWritten.get(client.mac) ?? 0;
+    if (changed || Date.now() - last > LAST_SEEN_WRITE_MS) {
+      this.#lastWritten.set(client.mac, Date.now());
+      this.#store.write((tx) => tx.put(KIND, client.mac, record as never)).catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /** Assigns a discovered machine (by MAC or SMBIOS UUID) to a node. */
+  async assign(macOrUuid: string, node: string, interfaceName = this.#policy.interfaceName): Promise<{ mac: string; node: string; attribute: string }> {
+    const key = macOrUuid.toLowerCase().replace(/-/g, macOrUuid.length === 17 ? ':' : '-');
+    const record = this.#records.get(key) ?? [...this.#records.values()].find((r) => r.uuid === macOrUuid.toLowerCase());
+    if (!record) throw new BerthError('BERTH_NOT_FOUND', `no discovered machine with MAC or UUID '${macOrUuid}' (see: berth discover list)`);
+    this.#inventory.requireNode(node);
+    const attribute = `net.${interfaceName}.hwaddr`;
+    await this.#inventory.changeNodes([node], { set: { [attribute]: record.mac } });
+    this.#records.delete(record.mac);
+    this.#lastWritten.delete(record.mac);
+    await this.#store.write((tx) => tx.delete(KIND, record.mac));
+    this.#events.emit({ source: 'discovery', step: 'assigned', node, mac: record.mac, detail: { attribute, ...(record.uuid ? { uuid: record.uuid } : {}) } });
+    return { mac: record.mac, node, attribute };
+  }
+
+  /** Forgets a discovered machine (it will be recorded again if it boots again). */
+  async forget(mac: string): Promise<void> {
+    if (!this.#records.delete(mac)) throw new BerthError('BERTH_NOT_FOUND', `no discovered machine with MAC '${mac}'`);
+    await this.#store.write((tx) => tx.delete(KIND, mac));
+  }
+
+  #choose(record: DiscoveredRecord): string | undefined {
+    const { mode, interfaceName } = this.#policy;
+    const taken = new Set([...this.#reserved.values()].map((r) => r.node));
+    const resolver = this.#inventory.resolver();
+    if (mode === 'uuid' && record.uuid) {
+      return this.#inventory.nodeNames().find((n) => !taken.has(n) && resolver.value(this.#inventory.node(n)!, 'id.uuid') === record.uuid);
+    }
+    if (mode === 'sequential' && this.#policy.noderange) {
+      const attribute = `net.${interfaceName}.hwaddr`;
+      try {
+        return this.#inventory.expand(this.#policy.noderange).find((n) => !taken.has(n) && resolver.value(this.#inventory.node(n)!, attribute) === undefined);
+      } catch {
+        return undefined; // the noderange no longer resolves; manual assignment still works
+      }
+    }
+    return undefined;
+  }
+}
+
+function summary(record: DiscoveredRecord): Record<string, string | number> {
+  const out: Record<string, string | number> = { network: record.network };
+  if (record.kind) out['kind'] = record.kind;
+  if (record.arch !== undefined) out['arch'] = record.arch;
+  if (record.uuid) out['uuid'] = record.uuid;
+  if (record.vendorClass) out['vendorClass'] = record.vendorClass;
+  if (record.relay) out['giaddr'] = record.relay.giaddr;
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * Plain-HTTP boot endpoints for iPXE and UEFI HTTP boot (stock iPXE builds
+ * cannot trust berth's own CA, and nothing here is secret: kernels and
+ * initrds are public, and per-node secrets come later over the HTTPS node API).
+ *
+ *   GET /boot/ipxe/<mac>          the machine's iPXE script (node, local or discovery)
+ *   GET /boot/ipxe/uuid/<uuid>    the same by SMBIOS UUID
+ *   GET /boot/loader/<file>       iPXE loaders (UEFI HTTP boot fetches ipxe.efi here)
+ *   GET /boot/profiles/<p>/<file> a profile's kernel and initrds (Range, ETag)
+ *
+ * Each answer becomes a step of the node's timeline.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { BerthError } from '../../errors.ts';
+import type { EventSink } from '../../events/boot-event.ts';
+import type { Logger } from '../../util/logger.ts';
+import { discoveryScript, localBootScript, bootScript } from '../ipxe/scripts.ts';
+import type { BootProfile } from '../profiles/boot-profile.ts';
+import { serveFile } from './file-response.ts';
+
+export interface BootHttpTarget {
+  /** Node name for a MAC, if known. */
+  nodeByMac(mac: string): string | undefined;
+  nodeByUuid(uuid: string): string | undefined;
+  /** The profile a node should boot now, or why it boots locally. */
+  pendingProfile(node: string): Promise<{ profile: BootProfile; kernelArgs: string } | { local: string }>;
+  /** Node name for a client address (from its DHCP lease), for attributing file downloads. */
+  nodeByIp?(ip: string): string | undefined;
+}
+
+export interface BootHttpOptions {
+  host?: string;
+  port: number;
+  loaderDir: string;
+  profilesDir: string;
+  target: BootHttpTarget;
+  events: EventSink;
+  log: Logger;
+}
+
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const LOADERS = new Set(['ipxe.efi', 'snponly.efi', 'undionly.kpxe', 'ipxe.pxe']);
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
+
+export class BootHttpServer {
+  readonly #options: BootHttpOptions;
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  port = 0;
+
+  constructor(options: BootHttpOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => void this.#handle(req, res));
+    server.keepAliveTimeout = 30_000;
+    server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new BerthError('BERTH_UNAVAILABLE', `boot HTTP cannot listen on port ${this.#options.port}: ${e.message}`)));
+      server.listen(this.#options.port, this.#options.host, () => resolve());
+    });
+    const address = server.address();
+    this.port = typeof address === 'object' && address ? address.port : this.#options.port;
+    this.#server = server;
+    this.#options.log.info('boot HTTP listening', { port: this.port });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Base URL a client reached us by, for links in scripts. */
+  #base(request: IncomingMessage): string {
+    const host = request.headers.host ?? `${request.socket.localAddress}:${this.port}`;
+    return `http://${host}`;
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { events } = this.#options;
+    const ip = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    try {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'only GET and HEAD\n');
+      const url = new URL(request.url ?? '/', 'http://boot');
+      const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+      if (parts[0] !== 'boot') return notFound(response, events);
+      if (parts[1] === 'ipxe') return await this.#script(request, response, parts.slice(2), ip);
+      if (parts[1] === 'loader' && parts.length === 3 && LOADERS.has(parts[2]!)) {
+        const started = Date.now();
+        const node = this.#options.target.nodeByIp?.(ip);
+        const served = await serveFile(request, response, join(this.#options.loaderDir, parts[2]!), 'application/octet-stream');
+        events.emit({ source: 'http', step: 'loader', ip, ...(node ? { node } : {}), detail: { file: parts[2]!, status: served.status, bytes: served.bytes, durationMs: Date.now() - started } });
+        return;
+      }
+      if (parts[1] === 'profiles' && parts.length === 4 && SEGMENT.test(parts[2]!) && SEGMENT.test(parts[3]!)) {
+        const started = Date.now();
+        const node = url.searchParams.get('node') ?? this.#options.target.nodeByIp?.(ip);
+        const served = await serveFile(request, response, join(this.#options.profilesDir, parts[2]!, parts[3]!), 'application/octet-stream');
+        const step = /vmlinuz|kernel|bzimage/i.test(parts[3]!) ? 'kernel' : /initr/i.test(parts[3]!) ? 'initrd' : 'file';
+        events.emit({
+          source: 'http',
+          step,
+          ip,
+          ...(node ? { node } : {}),
+          detail: { profile: parts[2]!, file: parts[3]!, status: served.status, bytes: served.bytes, durationMs: Date.now() - started, ...(request.headers.range ? { range: request.headers.range } : {}) },
+        });
+        return;
+      }
+      return notFound(response, events);
+    } catch (e) {
+      this.#options.log.error('boot HTTP request failed', { error: e as Error, url: request.url });
+      if (!response.headersSent) text(response, 500, 'berth: internal error\n');
+      else response.destroy();
+    }
+  }
+
+  async #script(request: IncomingMessage, response: ServerResponse, rest: string[], ip: string): Promise<void> {
+    const { target, events } = this.#options;
+    let node: string | undefined;
+    let mac: string | undefined;
+    if (rest.length === 1 && MAC.test(rest[0]!.toLowerCase())) {
+      mac = rest[0]!.toLowerCase();
+      node = target.nodeByMac(mac);
+    } else if (rest.length === 2 && rest[0] === 'uuid' && /^[0-9a-f-]{36}$/i.test(rest[1]!)) {
+      node = target.nodeByUuid(rest[1]!);
+    } else {
+      return notFound(response, events);
+    }
+    const base = this.#base(request);
+    const self = `${base}/boot/ipxe/${rest.join('/')}`;
+    if (node === undefined) {
+      events.emit({ source: 'http', step: 'script', ip, ...(mac ? { mac } : {}), detail: { script: 'discovery' } });
+      return text(response, 200, discoveryScript(mac ?? rest[1]!, self));
+    }
+    const decision = await target.pendingProfile(node);
+    if ('local' in decision) {
+      events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'local', reason: decision.local } });
+      return text(response, 200, localBootScript(node, decision.local));
+    }
+    const { profile, kernelArgs } = decision;
+    const file = (name: string) => ({ name, url: `${base}/boot/profiles/${profile.name}/${name}?node=${encodeURIComponent(node)}` });
+    events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'boot', profile: profile.name } });
+    return text(response, 200, bootScript({ node, profile: profile.name, kernel: file(profile.kernel), initrds: profile.initrds.map(file), kernelArgs, retryUrl: self }));
+  }
+}
+
+function text(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  response.end(body);
+}
+
+function notFound(response: ServerResponse, events: EventSink): void {
+  events.countDropped('http', 'not-found');
+  text(response, 404, 'berth: not found\n');
+}

@@ -1,0 +1,51 @@
+/**
+ * The iPXE scripts berth hands out. iPXE asks for its script by MAC (the URL
+ * comes from DHCP), so each machine gets one answer: boot its pending
+ * profile, boot its local disk, or, if berth does not know it, wait in a
+ * loop until an administrator (or a policy) assigns it, then boot as that
+ * node without a power cycle.
+ */
+
+export interface BootFile {
+  url: string;
+  /** Name the kernel sees: old iPXE on UEFI passes initrds by name (`initrd=<name>`). */
+  name: string;
+}
+
+/** Values are interpolated into iPXE syntax; anything beyond this set could inject commands. */
+function safe(text: string): string {
+  return text.replace(/[^A-Za-z0-9 _.,:/=@+%{}()?[\]-]/g, '_');
+}
+
+export function bootScript(args: { node: string; profile: string; kernel: BootFile; initrds: BootFile[]; kernelArgs: string; retryUrl: string }): string {
+  const initrdArgs = args.initrds.map((i) => `initrd=${safe(i.name)}`).join(' ');
+  return [
+    '#!ipxe',
+    `# berth: ${safe(args.node)} boots profile ${safe(args.profile)}`,
+    `echo berth: booting ${safe(args.node)} with profile ${safe(args.profile)}`,
+    `kernel --name ${safe(args.kernel.name)} ${safe(args.kernel.url)} ${initrdArgs} ${safe(args.kernelArgs)}`.replace(/ +$/, ''),
+    ...args.initrds.map((i) => `initrd --name ${safe(i.name)} ${safe(i.url)}`),
+    'boot || goto failed',
+    ':failed',
+    'echo berth: boot failed, asking again in 10 seconds',
+    'sleep 10',
+    `chain --replace --autofree ${safe(args.retryUrl)}`,
+    '',
+  ].join('\n');
+}
+
+export function localBootScript(node: string, reason: string): string {
+  return ['#!ipxe', `echo berth: ${safe(node)}: ${safe(reason)}; booting from local disk`, 'exit', ''].join('\n');
+}
+
+export function discoveryScript(mac: string, retryUrl: string): string {
+  return [
+    '#!ipxe',
+    `echo berth: this machine (${safe(mac)}) is not in the inventory; it is recorded for discovery.`,
+    `echo berth: assign it with: berth discover assign ${safe(mac)} NODE`,
+    ':wait',
+    'sleep 10',
+    `chain --replace --autofree ${safe(retryUrl)} || goto wait`,
+    '',
+  ].join('\n');
+}
