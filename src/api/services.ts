@@ -16,4 +16,6 @@ export interface Services {
   discovery: DiscoveryService;
   /** What the boot services run: ports and networks. */
   bootStatus(): Record<string, unknown>;
+  /** DHCP leases held now (empty when no network is served). */
+  leases(): unknown[];
 }

@@ -14,6 +14,7 @@ import type { BootNetworkConfig } from '../server/boot-network-config.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
 import type { DiscoveryService } from './discovery/discovery.ts';
+import { DhcpServer } from './dhcp/dhcp-server.ts';
 import { BootHttpServer } from './http/boot-http-server.ts';
 import type { BootHttpTarget } from './http/boot-http-server.ts';
 import { InventoryBootBackend } from './inventory-backend.ts';
@@ -44,6 +45,7 @@ export class BootServices {
   readonly backend: InventoryBootBackend;
   readonly http: BootHttpServer;
   readonly tftpRoot: string;
+  dhcp: DhcpServer | undefined;
 
   constructor(options: BootServicesOptions) {
     this.#options = options;
@@ -60,18 +62,33 @@ export class BootServices {
   }
 
   async start(): Promise<void> {
+    const { networks, store, events, log, dhcpPort, proxyPort } = this.#options;
     await this.#prepareLoaders();
     await this.http.start();
+    if (networks.length > 0) {
+      // After HTTP, so the loader and script URLs DHCP hands out carry the real port.
+      const dhcp = new DhcpServer({ networks, backend: this.backend, store, events, log, httpPort: this.http.port, ports: { server: dhcpPort, client: 68, proxy: proxyPort } });
+      await dhcp.start();
+      this.dhcp = dhcp;
+    }
   }
 
   async stop(): Promise<void> {
+    await this.dhcp?.stop();
     await this.http.stop();
+  }
+
+  /** Node name for a client address, from its live DHCP lease. */
+  nodeByIp(ip: string): string | undefined {
+    const mac = this.dhcp?.leases.boundTo(ip, Date.now());
+    return mac === undefined ? undefined : this.backend.nodeByMac(mac)?.node;
   }
 
   status(): Record<string, unknown> {
     return {
       httpPort: this.http.port,
       tftpRoot: this.tftpRoot,
+      leases: this.dhcp?.leases.leaseCount() ?? 0,
       networks: this.#options.networks.map((n) => ({ name: n.name, subnet: n.subnet, mode: n.mode, serverAddress: n.serverAddress })),
     };
   }
@@ -106,6 +123,7 @@ export class BootServices {
     return {
       nodeByMac: (mac) => this.backend.nodeByMac(mac)?.node,
       nodeByUuid: (uuid) => this.backend.nodeByUuid(uuid),
+      nodeByIp: (ip) => this.nodeByIp(ip),
       pendingProfile: async (name) => {
         const node = inventory.node(name);
         if (!node) return { local: 'no longer in the inventory' };

@@ -8,16 +8,19 @@ import type { DiscoveryService } from './discovery/discovery.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { NodeRecord } from '../inventory/model.ts';
 import type { Resolver } from '../inventory/resolver.ts';
-import type { BootBackend, DiscoveredClient, NodeNetworkConfig } from './boot-target.ts';
+import type { DiscoveredClient, NodeNetworkConfig } from './boot-target.ts';
+import type { DhcpBackend } from './dhcp/handler/context.ts';
 
 const HWADDR = /^net\.([^.]+)\.hwaddr$/;
+const ADDRESS = /^net\.[^.]+\.ipv4_address$/;
 
-export class InventoryBootBackend implements BootBackend {
+export class InventoryBootBackend implements DhcpBackend {
   readonly #inventory: Inventory;
   readonly #discovery: DiscoveryService;
   #builtFor = -1;
   #byMac = new Map<string, { node: string; interfaceName: string }>();
   #byUuid = new Map<string, string>();
+  #byAddress = new Map<string, string>();
 
   constructor(inventory: Inventory, discovery: DiscoveryService) {
     this.#inventory = inventory;
@@ -28,6 +31,12 @@ export class InventoryBootBackend implements BootBackend {
     this.#refresh();
     const owner = this.#byMac.get(mac);
     return owner ? this.networkConfig(owner.node, owner.interfaceName, mac) : undefined;
+  }
+
+  /** So the dynamic pool never offers an address the inventory gives to a node. */
+  nodeByAddress(address: string): string | undefined {
+    this.#refresh();
+    return this.#byAddress.get(address);
   }
 
   nodeByUuid(uuid: string): string | undefined {
@@ -73,6 +82,7 @@ export class InventoryBootBackend implements BootBackend {
     if (this.#builtFor === this.#inventory.version) return;
     const byMac = new Map<string, { node: string; interfaceName: string }>();
     const byUuid = new Map<string, string>();
+    const byAddress = new Map<string, string>();
     const resolver = this.#inventory.resolver();
     for (const name of this.#inventory.nodeNames()) {
       const node = this.#inventory.node(name)!;
@@ -81,6 +91,9 @@ export class InventoryBootBackend implements BootBackend {
         if (match) {
           const mac = safeValue(resolver, node, attribute);
           if (mac) byMac.set(mac, { node: name, interfaceName: match[1]! });
+        } else if (ADDRESS.test(attribute)) {
+          const cidr = safeValue(resolver, node, attribute);
+          if (cidr) byAddress.set(cidr.split('/')[0]!, name);
         } else if (attribute === 'id.uuid') {
           const uuid = safeValue(resolver, node, attribute);
           if (uuid) byUuid.set(uuid, name);
@@ -89,6 +102,7 @@ export class InventoryBootBackend implements BootBackend {
     }
     this.#byMac = byMac;
     this.#byUuid = byUuid;
+    this.#byAddress = byAddress;
     this.#builtFor = this.#inventory.version;
   }
 }

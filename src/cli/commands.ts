@@ -45,5 +45,6 @@ export const COMMANDS: CommandEntry[] = [
   { path: ['discover', 'forget'], summary: 'Forget a discovered machine', usage: 'berth discover forget <mac>', load: () => import('./commands/discover/forget.ts') },
   { path: ['discover', 'policy'], summary: 'Show or set how discovered machines become nodes', usage: 'berth discover policy [manual | uuid | sequential <noderange>] [--interface NAME]', load: () => import('./commands/discover/policy.ts') },
   { path: ['boot', 'status'], summary: 'Boot services: ports, networks, refused-packet counters', usage: 'berth boot status', load: () => import('./commands/boot/status.ts') },
+  { path: ['boot', 'leases'], summary: 'DHCP leases: one per machine across PXE ROM, iPXE and the OS', usage: 'berth boot leases', load: () => import('./commands/boot/leases.ts') },
   { path: ['completion'], summary: 'Print the bash completion script', usage: 'berth completion bash', load: () => import('./commands/completion.ts') },
 ];

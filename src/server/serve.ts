@@ -66,6 +66,7 @@ export async function startServer(options: { configPath?: string; flags?: Config
       events,
       discovery,
       bootStatus: () => boot.status(),
+      leases: () => (boot.dhcp?.leases.all() ?? []).map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
     };
     const names = listServerAddresses();
     const pki = await ensurePki(

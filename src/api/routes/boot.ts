@@ -126,6 +126,14 @@ export function bootRoutes(services: Services): Route[] {
     },
     {
       method: 'GET',
+      path: '/api/v1/boot/leases',
+      operationId: 'listLeases',
+      tag: 'boot',
+      summary: 'DHCP leases: one per MAC, kept across PXE ROM, iPXE and the OS',
+      handler: () => ({ leases: services.leases() }),
+    },
+    {
+      method: 'GET',
       path: '/api/v1/boot/status',
       operationId: 'bootStatus',
       tag: 'boot',
