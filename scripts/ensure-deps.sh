@@ -5,7 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="openssl curl ca-certificates"
+# openssl: berth's CA; ipxe: the loaders berth serves; curl, tftp-hpa: real clients in tests.
+packages="openssl curl ca-certificates ipxe tftp-hpa"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

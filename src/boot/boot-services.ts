@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger.ts';
 import type { DiscoveryService } from './discovery/discovery.ts';
 import { DhcpServer } from './dhcp/dhcp-server.ts';
 import { BootHttpServer } from './http/boot-http-server.ts';
+import { TftpServer } from './tftp/tftp-server.ts';
 import type { BootHttpTarget } from './http/boot-http-server.ts';
 import { InventoryBootBackend } from './inventory-backend.ts';
 import { loadBootProfile } from './profiles/boot-profile.ts';
@@ -46,11 +47,19 @@ export class BootServices {
   readonly http: BootHttpServer;
   readonly tftpRoot: string;
   dhcp: DhcpServer | undefined;
+  readonly tftp: TftpServer;
 
   constructor(options: BootServicesOptions) {
     this.#options = options;
     this.backend = new InventoryBootBackend(options.inventory, options.discovery);
     this.tftpRoot = join(options.stateDir, 'tftp');
+    this.tftp = new TftpServer({
+      root: this.tftpRoot,
+      port: options.tftpPort,
+      events: options.events,
+      log: options.log.child({ component: 'tftp' }),
+      resolveNode: (ip) => this.nodeByIp(ip),
+    });
     this.http = new BootHttpServer({
       port: options.httpPort,
       loaderDir: this.tftpRoot,
@@ -64,6 +73,7 @@ export class BootServices {
   async start(): Promise<void> {
     const { networks, store, events, log, dhcpPort, proxyPort } = this.#options;
     await this.#prepareLoaders();
+    await this.tftp.start();
     await this.http.start();
     if (networks.length > 0) {
       // After HTTP, so the loader and script URLs DHCP hands out carry the real port.
@@ -76,6 +86,7 @@ export class BootServices {
   async stop(): Promise<void> {
     await this.dhcp?.stop();
     await this.http.stop();
+    await this.tftp.stop();
   }
 
   /** Node name for a client address, from its live DHCP lease. */
@@ -87,6 +98,7 @@ export class BootServices {
   status(): Record<string, unknown> {
     return {
       httpPort: this.http.port,
+      tftpPort: this.tftp.port,
       tftpRoot: this.tftpRoot,
       leases: this.dhcp?.leases.leaseCount() ?? 0,
       networks: this.#options.networks.map((n) => ({ name: n.name, subnet: n.subnet, mode: n.mode, serverAddress: n.serverAddress })),
