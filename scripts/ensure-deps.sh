@@ -5,8 +5,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-# openssl: berth's CA; ipxe: the loaders berth serves; curl, tftp-hpa: real clients in tests.
-packages="openssl curl ca-certificates ipxe tftp-hpa"
+# openssl: berth's CA; ipxe: the loaders berth serves; curl, tftp-hpa: real clients in tests;
+# qemu-system-x86, ipxe-qemu, ovmf: the lab's VMs (SeaBIOS and UEFI); dnsmasq-base: router
+# advertisements in the lab and the site DHCP server of the proxy-mode test (no service starts);
+# iproute2: namespaces and bridges; cpio: tests read the lab's initramfs with it.
+packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -18,7 +21,13 @@ if [ -n "$missing" ]; then
   fi
   echo "installing Debian packages:$missing" >&2
   apt-get update -qq
+  updated=1
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+
+# The lab fetches the Debian kernel and busybox-static with apt-get download, which needs package lists.
+if [ -z "${updated:-}" ] && [ "$(id -u)" -eq 0 ] && ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+  apt-get update -qq
 fi
 
 # Reinstall npm dependencies only when the lock file changed since the last install.

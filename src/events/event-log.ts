@@ -13,6 +13,8 @@ const KIND = 'timeline';
 const FLUSH_MS = 200;
 /** Per node: enough for many boots; older events make room. */
 const KEEP_PER_SUBJECT = 500;
+/** Trimming is a range read, so it runs only once a subject is this far over its limit. */
+const TRIM_SLACK = 100;
 
 export type EventListener = (event: BootEvent) => void;
 
@@ -31,6 +33,8 @@ export class EventLog implements EventSink {
   #pending: BootEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #sequence = 0;
+  /** Stored events per subject, as far as this process knows; unknown subjects are counted on first touch. */
+  readonly #counts = new Map<string, number>();
   #flushing: Promise<void> = Promise.resolve();
 
   constructor(store: Store, log: Logger) {
@@ -77,6 +81,8 @@ export class EventLog implements EventSink {
   /** Moves a machine's events from its MAC subject to its node once it is assigned. */
   async rename(from: string, to: string): Promise<void> {
     await this.flush();
+    this.#counts.delete(from);
+    this.#counts.delete(to);
     await this.#store.write((tx) => {
       for (const doc of tx.list<BootEvent>(KIND, `${from}/`)) {
         tx.delete(KIND, doc.key);
@@ -98,18 +104,25 @@ export class EventLog implements EventSink {
   }
 
   async #write(batch: BootEvent[]): Promise<void> {
-    const touched = new Set<string>();
+    const touched = new Map<string, number>();
     await this.#store.write((tx) => {
       for (const event of batch) {
         const subject = timelineSubject(event);
         if (subject === undefined) continue;
-        touched.add(subject);
+        touched.set(subject, (touched.get(subject) ?? 0) + 1);
         const sequence = (this.#sequence = (this.#sequence + 1) % 1_000_000);
         tx.put(KIND, `${subject}/${event.time}-${String(sequence).padStart(6, '0')}`, event as never);
       }
-      for (const subject of touched) {
-        const docs = tx.list(KIND, `${subject}/`);
-        for (const doc of docs.slice(0, Math.max(0, docs.length - KEEP_PER_SUBJECT))) tx.delete(KIND, doc.key);
+      for (const [subject, added] of touched) {
+        const known = this.#counts.get(subject);
+        // The first time a subject is seen, count what the store holds (this batch included).
+        let count = known === undefined ? tx.list(KIND, `${subject}/`).length : known + added;
+        if (count > KEEP_PER_SUBJECT + TRIM_SLACK) {
+          const docs = tx.list(KIND, `${subject}/`);
+          for (const doc of docs.slice(0, docs.length - KEEP_PER_SUBJECT)) tx.delete(KIND, doc.key);
+          count = KEEP_PER_SUBJECT;
+        }
+        this.#counts.set(subject, count);
       }
     });
   }

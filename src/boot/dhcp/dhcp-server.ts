@@ -15,7 +15,6 @@
  * table's group commit has put it in the store.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { networkInterfaces } from 'node:os';
 import type { EventSink } from '../../events/boot-event.ts';
 import type { Store } from '../../store/store.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -23,6 +22,7 @@ import { AddressPool } from './address-pool.ts';
 import { dispatch, type DispatchContext, type Outgoing } from './dispatch.ts';
 import type { DhcpBackend, DhcpPorts, DhcpTimings } from './handler/context.ts';
 import { LeaseTable } from './leases.ts';
+import { isLocalAddress } from './local-addresses.ts';
 import { resolveNetworks, type DhcpNetwork, type DhcpNetworkConfig } from './network.ts';
 import type { Port } from './request.ts';
 
@@ -42,7 +42,7 @@ export interface DhcpServerOptions {
   offerSeconds?: number;
   /** Default 3600 s. */
   declineSeconds?: number;
-  /** Is an address assigned to this host (on that interface)? Default: os.networkInterfaces(). */
+  /** Is an address assigned to this host (on that interface)? Default: the kernel's list (local-addresses.ts). */
   isLocalAddress?: (address: string, iface?: string) => boolean;
 }
 
@@ -161,12 +161,4 @@ export class DhcpServer {
       this.#events.countDropped('dhcp', 'send-failed');
     });
   }
-}
-
-function isLocalAddress(address: string, iface?: string): boolean {
-  for (const [name, addresses] of Object.entries(networkInterfaces())) {
-    if (iface !== undefined && name !== iface) continue;
-    if (addresses?.some((a) => a.family === 'IPv4' && a.address === address)) return true;
-  }
-  return false;
 }

@@ -150,7 +150,7 @@ export class BootHttpServer {
     const { profile, kernelArgs } = decision;
     const file = (name: string) => ({ name, url: `${base}/boot/profiles/${profile.name}/${name}?node=${encodeURIComponent(node)}` });
     events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'boot', profile: profile.name } });
-    return text(response, 200, bootScript({ node, profile: profile.name, kernel: file(profile.kernel), initrds: profile.initrds.map(file), kernelArgs, retryUrl: self }));
+    return text(response, 200, bootScript({ node, profile: profile.name, kernel: file(profile.kernel), initrds: profile.initrds.map(file), kernelArgs, retryUrl: self, ...(mac ? { mac } : {}) }));
   }
 }
 

@@ -17,13 +17,15 @@ function safe(text: string): string {
   return text.replace(/[^A-Za-z0-9 _.,:/=@+%{}()?[\]-]/g, '_');
 }
 
-export function bootScript(args: { node: string; profile: string; kernel: BootFile; initrds: BootFile[]; kernelArgs: string; retryUrl: string }): string {
+export function bootScript(args: { node: string; profile: string; kernel: BootFile; initrds: BootFile[]; kernelArgs: string; retryUrl: string; mac?: string }): string {
   const initrdArgs = args.initrds.map((i) => `initrd=${safe(i.name)}`).join(' ');
+  // BOOTIF (the pxelinux convention) tells the initramfs which NIC the node booted from.
+  const bootif = args.mac ? ` BOOTIF=01-${safe(args.mac).replace(/:/g, '-')}` : '';
   return [
     '#!ipxe',
     `# berth: ${safe(args.node)} boots profile ${safe(args.profile)}`,
     `echo berth: booting ${safe(args.node)} with profile ${safe(args.profile)}`,
-    `kernel --name ${safe(args.kernel.name)} ${safe(args.kernel.url)} ${initrdArgs} ${safe(args.kernelArgs)}`.replace(/ +$/, ''),
+    `kernel --name ${safe(args.kernel.name)} ${safe(args.kernel.url)} ${initrdArgs} ${safe(args.kernelArgs)}${bootif}`.replace(/ +$/, '').replace(/ {2,}/g, ' '),
     ...args.initrds.map((i) => `initrd --name ${safe(i.name)} ${safe(i.url)}`),
     'boot || goto failed',
     ':failed',

@@ -44,6 +44,8 @@ export interface OpenedFile {
   /** Real path, under the real root. */
   path: string;
   size: number;
+  /** The descriptor, for a transfer worker thread of this process to read through; close() closes it. */
+  fd: number;
   /** Reads contiguous file bytes from `position` into `buffers`, in order; resolves with the bytes read. */
   readv(buffers: Uint8Array[], position: number): Promise<number>;
   close(): Promise<void>;
@@ -146,6 +148,7 @@ export class RootedFiles {
         file: {
           path: real,
           size: stats.size,
+          fd: handle.fd,
           readv: async (buffers, position) => (await handle.readv(buffers, position)).bytesRead,
           close: () => handle.close(),
         },

@@ -1,12 +1,14 @@
 /**
  * berth's TFTP server: read-only, octet mode, options blksize/tsize/timeout/
  * windowsize, files confined to one root. Requests arrive on the well-known
- * port; each accepted read gets its own ephemeral socket (RFC 1350 §4) and
- * runs as a TransferSession, so many transfers proceed at once on one event
- * loop, with file reads done ahead in the thread pool.
+ * port and are decided here, on the main thread (parse, confine the name,
+ * open the file). Each accepted read then runs in a worker thread of the
+ * TransferPool, on its own ephemeral socket (RFC 1350 §4), so transfers use
+ * every core, with file reads done ahead in libuv's thread pool.
  */
-import { createSocket, type Socket, type SocketType } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { BerthError } from '../../errors.ts';
 import type { EventSink } from '../../events/boot-event.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -14,7 +16,8 @@ import { defaultLimits } from './options.ts';
 import { encodeError, errorCodes, maxBlockSize } from './packet.ts';
 import { RequestHandler, type Client } from './request-handler.ts';
 import { RootedFiles } from './root-files.ts';
-import { TransferSession } from './transfer-session.ts';
+import { TransferPool } from './transfer-pool.ts';
+import { bind } from './transfer-sockets.ts';
 
 export interface TftpServerOptions {
   /** Directory served; nothing outside it (after resolving symlinks) is ever opened. */
@@ -44,11 +47,12 @@ export interface TftpServerOptions {
 export class TftpServer {
   private readonly options: Required<Omit<TftpServerOptions, 'address' | 'resolveNode'>> & Pick<TftpServerOptions, 'address' | 'resolveNode'>;
   private readonly log: Logger;
-  private readonly socketType: SocketType;
+  private readonly socketType: 'udp4' | 'udp6';
   private socket: Socket | undefined;
   private handler: RequestHandler | undefined;
-  /** By client "address:port": running transfers, and requests being looked at. */
-  private readonly sessions = new Map<string, TransferSession | 'pending'>();
+  private pool: TransferPool | undefined;
+  /** Client "address:port" of requests being looked at and of running transfers: one transfer per client TID. */
+  private readonly clients = new Set<string>();
   private readonly idle = new Set<() => void>();
 
   constructor(options: TftpServerOptions) {
@@ -82,7 +86,7 @@ export class TftpServer {
   }
 
   get activeTransfers(): number {
-    return this.sessions.size;
+    return this.clients.size;
   }
 
   /** Resolves the root and binds the request port. Rejects with BERTH_CONFIG if either fails. */
@@ -105,37 +109,49 @@ export class TftpServer {
       const hint = code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : code === 'EADDRINUSE' ? ' (another TFTP server is running?)' : '';
       throw new BerthError('BERTH_CONFIG', `TFTP server cannot listen on ${o.address ?? '0.0.0.0'}:${o.port}: ${code ?? (e as Error).message}${hint}`, { attribute: 'port' });
     }
+    // One worker per core, at least two: the main thread only takes requests.
+    const pool = new TransferPool({ size: Math.max(2, availableParallelism()), address: o.address, socketType: this.socketType, events: o.events, log: this.log });
+    try {
+      await pool.start();
+    } catch (e) {
+      socket.close();
+      throw e;
+    }
+    this.pool = pool;
     socket.on('message', (msg, rinfo) => void this.onRequest(msg, { address: rinfo.address, port: rinfo.port }));
     socket.on('error', (e) => this.log.error('tftp request socket error', { error: e }));
     this.socket = socket;
     this.log.info('tftp server listening', { address: o.address ?? '0.0.0.0', port: this.port, root: files.root });
   }
 
-  /** Stops taking requests, ends running transfers (telling their clients) and waits for them to release. */
+  /** Stops taking requests, ends running transfers (telling their clients), waits for them to release and stops the workers. */
   async stop(): Promise<void> {
     const socket = this.socket;
     if (!socket) return;
     this.socket = undefined;
     socket.close();
-    const drained = this.sessions.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idle.add(resolve));
-    for (const session of this.sessions.values()) if (session !== 'pending') session.abort('server stopping');
-    await drained;
+    const pool = this.pool!;
+    this.pool = undefined;
+    // Requests still being looked at see the closed socket and give up; running transfers are aborted.
+    const idle = this.clients.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idle.add(resolve));
+    await pool.stop('server stopping');
+    await idle;
   }
 
   private async onRequest(msg: Buffer, client: Client): Promise<void> {
     const o = this.options;
     const key = `${client.address}:${client.port}`;
-    if (this.sessions.has(key)) {
+    if (this.clients.has(key)) {
       // The client resent its request before our first reply arrived: one transfer per client TID.
       o.events.countDropped('tftp', 'duplicate-request');
       return;
     }
-    if (this.sessions.size >= o.maxTransfers) {
+    if (this.clients.size >= o.maxTransfers) {
       o.events.countDropped('tftp', 'busy');
       this.reply(encodeError(errorCodes.notDefined, 'server busy, try again later'), client);
       return;
     }
-    this.sessions.set(key, 'pending');
+    this.clients.add(key);
     let started = false;
     try {
       const outcome = await this.handler!.handle(msg, client);
@@ -145,38 +161,27 @@ export class TftpServer {
         if (outcome.reply) this.reply(outcome.reply, client);
         return;
       }
-      if (!this.socket) {
-        await outcome.opened.close().catch(() => {});
-        return;
-      }
-      let socket: Socket;
-      try {
-        socket = createSocket(this.socketType);
-        await bind(socket, 0, o.address);
-      } catch (e) {
-        await outcome.opened.close().catch(() => {});
-        o.events.countDropped('tftp', 'socket-failed');
-        this.log.error('tftp cannot open a transfer socket', { error: e as Error });
-        return;
-      }
       const node = o.resolveNode?.(client.address);
-      const session = new TransferSession({
-        client,
-        ...(node ? { node } : {}),
-        file: outcome.file,
-        opened: outcome.opened,
-        negotiated: outcome.negotiated,
-        socket,
-        timeoutMs: o.timeoutMs,
-        maxRetries: o.maxRetries,
-        readAheadBytes: o.readAheadBytes,
-        events: o.events,
-        log: this.log,
-        onEnd: () => this.forget(key),
-      });
-      this.sessions.set(key, session);
-      started = true;
-      session.start();
+      started =
+        this.pool?.run({
+          client,
+          ...(node ? { node } : {}),
+          file: outcome.file,
+          opened: outcome.opened,
+          negotiated: outcome.negotiated,
+          timeoutMs: o.timeoutMs,
+          maxRetries: o.maxRetries,
+          readAheadBytes: o.readAheadBytes,
+          onFinished: () => this.forget(key),
+        }) ?? false;
+      if (!started) {
+        await outcome.opened.close().catch(() => {});
+        // Stopping, or every worker is being replaced after a crash.
+        if (this.socket) {
+          o.events.countDropped('tftp', 'busy');
+          this.reply(encodeError(errorCodes.notDefined, 'server busy, try again later'), client);
+        }
+      }
     } catch (e) {
       this.log.error('tftp request failed', { error: e as Error, ip: client.address });
     } finally {
@@ -185,8 +190,8 @@ export class TftpServer {
   }
 
   private forget(key: string): void {
-    this.sessions.delete(key);
-    if (this.sessions.size === 0) {
+    this.clients.delete(key);
+    if (this.clients.size === 0) {
       for (const resolve of this.idle) resolve();
       this.idle.clear();
     }
@@ -199,15 +204,4 @@ export class TftpServer {
       // socket closing; the client will time out
     }
   }
-}
-
-function bind(socket: Socket, port: number, address: string | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    socket.once('error', onError);
-    socket.bind({ port, ...(address !== undefined ? { address } : {}), exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -47,7 +47,7 @@ describe('boot HTTP', () => {
     const r = curl([`${base}/boot/ipxe/52:54:00:00:00:01`]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^#!ipxe\n/);
-    assert.match(r.stdout, /^kernel --name vmlinuz http:\/\/127\.0\.0\.1:\d+\/boot\/profiles\/test\/vmlinuz\?node=n1 initrd=initrd\.gz console=ttyS0 berth\.node=n1 rack=4$/m);
+    assert.match(r.stdout, /^kernel --name vmlinuz http:\/\/127\.0\.0\.1:\d+\/boot\/profiles\/test\/vmlinuz\?node=n1 initrd=initrd\.gz console=ttyS0 berth\.node=n1 rack=4 BOOTIF=01-52-54-00-00-00-01$/m);
     assert.match(r.stdout, /^initrd --name initrd\.gz http:\/\/127\.0\.0\.1:\d+\/boot\/profiles\/test\/initrd\.gz\?node=n1$/m);
     assert.match(r.stdout, /^boot \|\| goto failed$/m);
   });
