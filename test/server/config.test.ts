@@ -50,6 +50,7 @@ test('defaults without any file', async () => {
     api: { listen: [{ host: undefined, port: 8443 }], socket: '/var/lib/berth/admin.sock', socketGroup: undefined },
     log: { level: 'info', format: undefined },
     tls: { hostnames: [], addresses: [] },
+    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [] },
   });
 });
 
@@ -71,6 +72,7 @@ test('a full file is read', async (t) => {
     },
     log: { level: 'debug', format: 'text' },
     tls: { hostnames: ['berth.example.org', 'deploy.example.org'], addresses: ['198.51.100.7', '2001:db8::2'] },
+    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [] },
   });
 });
 
@@ -231,4 +233,27 @@ test('the example in docs/config.md is valid', async () => {
 
 test('":port" means every address, like "*:port"', () => {
   assert.deepEqual(parseConfig('api:\n  listen: [":9000"]\n', 'f').api?.listen, [{ host: undefined, port: 9000 }]);
+});
+
+test('boot networks are read, and each mistake names the network, key and line', () => {
+  const good = parseConfig(
+    'boot:\n  http_port: 8081\n  networks:\n    - name: mgmt\n      subnet: 10.1.0.0/16\n      mode: full\n      server_address: 10.1.0.1\n      pool: 10.1.250.1-10.1.250.254\n      dns_servers: [10.1.0.1]\n    - name: site\n      subnet: 192.0.2.0/24\n      mode: proxy\n      server_address: 192.0.2.10\n',
+    'f',
+  );
+  assert.equal(good.boot?.httpPort, 8081);
+  assert.deepEqual(good.boot?.networks?.map((n) => [n.name, n.mode, n.pool?.start]), [['mgmt', 'full', '10.1.250.1'], ['site', 'proxy', undefined]]);
+  const bad = (text: string): BerthError => {
+    try {
+      parseConfig(text, 'berth.yaml');
+    } catch (e) {
+      return e as BerthError;
+    }
+    assert.fail('expected a config error');
+  };
+  const outside = bad('boot:\n  networks:\n    - name: mgmt\n      subnet: 10.1.0.0/16\n      server_address: 10.2.0.1\n');
+  assert.equal(outside.code, 'BERTH_CONFIG');
+  assert.match(outside.message, /berth\.yaml:3: .*network mgmt: server_address: 10\.2\.0\.1 is not inside 10\.1\.0\.0\/16/);
+  assert.match(bad('boot:\n  networks:\n    - name: p\n      subnet: 10.1.0.0/16\n      mode: proxy\n      server_address: 10.1.0.1\n      pool: 10.1.0.5-10.1.0.9\n').message, /a proxy network hands out no addresses/);
+  assert.match(bad('boot:\n  networks:\n    - name: a\n      subnet: 10.1.0.0/16\n      server_address: 10.1.0.1\n    - name: a\n      subnet: 10.2.0.0/16\n      server_address: 10.2.0.1\n').message, /two networks are named a/);
+  assert.match(bad('boot:\n  networks:\n    - name: a\n      subnet: 10.1.0.0/16\n      server_address: 10.1.0.1\n      colour: red\n').message, /unknown key colour/);
 });

@@ -38,6 +38,7 @@ describe('discovery', () => {
     assert.equal(record!.mac, '52:54:00:00:00:0a');
     assert.equal(record!.seen, 2);
     assert.equal(events.events.filter((e) => e.step === 'new').length, 1);
+    await discovery.flush();
     const reloaded = await DiscoveryService.load(store, inventory, events);
     assert.equal(reloaded.list().length, 1, 'recorded in the store');
   });
