@@ -3,27 +3,10 @@
  * with its DHCP mode. Checked as a whole so every mistake names its key.
  */
 import { isIPv4 } from 'node:net';
+import type { DhcpNetworkConfig } from '../boot/dhcp/network.ts';
 
-export type BootNetworkMode = 'full' | 'proxy';
-
-export interface BootNetworkConfig {
-  name: string;
-  /** Interface berth reaches the network through (informative; see src/boot/dhcp/README.md for how a network is chosen). */
-  interface?: string;
-  /** CIDR, e.g. 10.99.0.0/24. */
-  subnet: string;
-  mode: BootNetworkMode;
-  /** berth's own address on this network: DHCP server identifier, next-server, and the host in boot URLs. */
-  serverAddress: string;
-  gateway?: string;
-  dnsServers?: string[];
-  domain?: string;
-  ntpServers?: string[];
-  /** Dynamic addresses, only so unknown machines can boot into discovery. `full` mode only. */
-  pool?: { start: string; end: string };
-  leaseSeconds?: number;
-  uefiLoader?: 'snponly.efi' | 'ipxe.efi';
-}
+/** The DHCP server's own description of a network: the config file is just where it comes from. */
+export type BootNetworkConfig = DhcpNetworkConfig;
 
 type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
