@@ -13,6 +13,13 @@ if (tsc.status !== 0) {
 }
 console.log('type-check: ok');
 
+// The lab's kernel and initramfs are fetched once here, before test files
+// that boot VMs run side by side and would each fetch them.
+if (process.getuid?.() === 0) {
+  const assets = spawnSync(process.execPath, ['scripts/lab-assets.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (assets.status !== 0) console.error('lab assets could not be prepared; the VM tests will say why');
+}
+
 const files = only.length > 0 ? only : globSync('test/**/*.test.ts').sort();
 const result = spawnSync(
   process.execPath,

@@ -60,7 +60,14 @@ export async function fetchDebianPackage(options: FetchPackageOptions): Promise<
     await options.pick(join(work, 'tree'), out);
     await rename(join(work, debName), join(out, debName));
     // Publish the whole directory at once: a half-fetched package is never seen.
-    await rename(out, join(base, dirName(version)));
+    try {
+      await rename(out, join(base, dirName(version)));
+    } catch (e) {
+      // Several test files start labs at once on a fresh clone: if another
+      // fetch published the same version first, use that one.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
