@@ -4,7 +4,7 @@
  * on each configured network. They share one view of the inventory and
  * write one timeline.
  */
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
 import type { EventLog } from '../events/event-log.ts';
@@ -122,7 +122,6 @@ export class BootServices {
       found.push(loader);
       if (b && b.size === a.size && (await readFile(from)).equals(await readFile(to))) continue;
       await copyFile(from, `${to}.tmp`);
-      const { rename } = await import('node:fs/promises');
       await rename(`${to}.tmp`, to);
     }
     if (found.length === 0) {

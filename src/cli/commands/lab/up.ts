@@ -33,7 +33,8 @@ export async function run(context: CommandContext): Promise<number> {
         `consoles: ${lab.lab.dir}/<node>.console.log\n\n`,
     );
     const client = new ApiClient({ socketPath: lab.socket });
-    const stream = (async () => {
+    // Ends by itself when the lab's berth stops at teardown.
+    void (async () => {
       for await (const event of client.events('/api/v1/events')) process.stdout.write(formatEvent(event as BootEvent, true) + '\n');
     })().catch(() => undefined);
     const started = Date.now();
@@ -53,7 +54,6 @@ export async function run(context: CommandContext): Promise<number> {
         process.once('SIGTERM', () => resolve());
       });
     }
-    void stream;
     return 0;
   } finally {
     await lab.down();
