@@ -62,4 +62,5 @@ if (keep) {
   await new Promise((r) => server.once('exit', r));
   rmSync(stateDir, { recursive: true, force: true });
   console.log('\nserver stopped, state dir removed (run with -- --keep to keep it running)');
+  console.log('next, as root: bin/berth lab up --nodes 3   (VMs that network-boot from berth in a private network)');
 }
