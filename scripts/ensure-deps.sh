@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # openssl: berth's CA; ipxe: the loaders berth serves; curl, tftp-hpa: real clients in tests;
 # qemu-system-x86, ipxe-qemu, ovmf: the lab's VMs (SeaBIOS and UEFI); dnsmasq-base: router
 # advertisements in the lab and the site DHCP server of the proxy-mode test (no service starts);
-# iproute2: namespaces and bridges; cpio: tests read the lab's initramfs with it.
-packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio"
+# iproute2: namespaces and bridges; cpio: tests read the lab's initramfs with it;
+# cryptsetup-bin: checks berth's image encryption against dm-crypt (in a VM: this kernel has no device-mapper).
+packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
