@@ -48,8 +48,8 @@ export class EventLog implements EventSink {
   }
 
   emit(input: Omit<BootEvent, 'time'> & { time?: string }): void {
-    const event: BootEvent = { time: input.time ?? new Date().toISOString(), ...input } as BootEvent;
-    if (event.time === undefined) event.time = new Date().toISOString();
+    const { time, ...rest } = input;
+    const event: BootEvent = { time: time ?? new Date().toISOString(), ...rest };
     for (const listener of this.#listeners) {
       try {
         listener(event);

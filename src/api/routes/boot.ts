@@ -33,7 +33,10 @@ export function bootRoutes(services: Services): Route[] {
       response: { type: 'object', properties: { node: { type: 'string' }, events: { type: 'array', items: eventSchema } } },
       handler: async ({ params, query }) => {
         const name = params['name']!;
-        const subject = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(name) ? timelineSubject({ mac: name.toLowerCase() })! : (inventory.requireNode(name), name);
+        // A machine not (yet) in the inventory has its timeline under its MAC.
+        const isMac = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(name);
+        if (!isMac) inventory.requireNode(name);
+        const subject = isMac ? timelineSubject({ mac: name.toLowerCase() })! : name;
         return { node: name, events: await events.timeline(subject, query['limit'] as number) };
       },
     },
