@@ -6,11 +6,11 @@
  * cannot make tap devices or network namespaces.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { debianKernel } from '../../src/lab/kernel.ts';
+import { waitForOutput } from '../../src/lab/berth-lab.ts';
 import { labUp } from '../../src/lab/lab.ts';
 import type { Lab } from '../../src/lab/lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
@@ -38,7 +38,7 @@ describe('lab: network boot without berth', { skip: unsupported && `the lab cann
     copyFileSync('/usr/lib/ipxe/snponly.efi', join(tftpRoot, 'snponly.efi'));
 
     const dnsmasqLog = join(lab.dir, 'dnsmasq.log');
-    await startAndWait(
+    await waitForOutput(
       lab.runInNamespace(
         'dnsmasq',
         [
@@ -68,7 +68,7 @@ describe('lab: network boot without berth', { skip: unsupported && `the lab cann
       append: `console=ttyS0 panic=5 berth.node=${reference.name} BOOTIF=01-${reference.mac.replaceAll(':', '-')}`,
     };
     const nodes = Object.fromEntries(lab.nodes.map((n) => [n.mac, n.name]));
-    await startAndWait(
+    await waitForOutput(
       lab.runInNamespace(
         process.execPath,
         [
@@ -120,27 +120,3 @@ describe('lab: network boot without berth', { skip: unsupported && `the lab cann
     });
   }
 });
-
-/** Copies the child's output to `logFile` and resolves when `ready` appears in it; rejects if the child ends first. */
-function startAndWait(child: ChildProcess, ready: RegExp, logFile: string): Promise<void> {
-  const fd = openSync(logFile, 'a');
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${ready} from the process within 15 s; its output:\n${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      writeSync(fd, chunk);
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      closeSync(fd);
-      reject(new Error(`the process ended (${signal ?? code}) before it was ready; its output:\n${output}`));
-    });
-  });
-}
