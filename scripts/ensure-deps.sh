@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 # qemu-system-x86, ipxe-qemu, ovmf: the lab's VMs (SeaBIOS and UEFI); dnsmasq-base: router
 # advertisements in the lab and the site DHCP server of the proxy-mode test (no service starts);
 # iproute2: namespaces and bridges; cpio: tests read the lab's initramfs with it;
-# cryptsetup-bin: checks berth's image encryption against dm-crypt (in a VM: this kernel has no device-mapper).
-packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin"
+# cryptsetup-bin: veritysetup for packed images, and checks berth's image encryption against dm-crypt (in a VM:
+# this kernel has no device-mapper); mmdebstrap: builds Debian images; squashfs-tools: mksquashfs/unsquashfs for
+# packed images; openssh-client: image capture from a running node (tar over ssh); openssh-server: the capture test's peer.
+packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin mmdebstrap squashfs-tools openssh-client openssh-server"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

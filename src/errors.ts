@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'BERTH_STORE' // store failure (I/O, corruption, migration)
   | 'BERTH_CONFIG' // config file invalid
   | 'BERTH_SUBPROCESS' // an external tool failed
+  | 'BERTH_NO_SPACE' // the disk under the state dir is full
+  | 'BERTH_CORRUPT' // files under the state dir are damaged (an image version's metadata, a key)
   | 'BERTH_INTERNAL'; // a bug
 
 /** Where the problem is: enough for a person to find and fix it. */
@@ -56,6 +58,8 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   BERTH_STORE: 500,
   BERTH_CONFIG: 500,
   BERTH_SUBPROCESS: 500,
+  BERTH_CORRUPT: 500,
+  BERTH_NO_SPACE: 507,
   BERTH_INTERNAL: 500,
 };
 

@@ -20,6 +20,8 @@ import { groupRoutes } from './routes/groups.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { noderangeRoutes } from './routes/noderange.ts';
+import { imageRoutes } from './routes/images.ts';
+import { profileRoutes } from './routes/profiles.ts';
 import { statusRoutes } from './routes/status.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import type { Services } from './services.ts';
@@ -53,6 +55,8 @@ export class ApiServer {
       ...inventoryRoutes(services),
       ...tokenRoutes(services),
       ...bootRoutes(services),
+      ...profileRoutes(services),
+      ...imageRoutes(services),
     ];
     const document: { value?: Record<string, unknown> } = {};
     routes.push({

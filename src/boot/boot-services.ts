@@ -8,9 +8,13 @@ import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
 import type { EventLog } from '../events/event-log.ts';
+import { ImageRepository } from '../images/repository/image-repository.ts';
 import { compileExpression } from '../inventory/expressions/index.ts';
 import type { Inventory } from '../inventory/inventory.ts';
+import { profileBoot } from '../profiles/profile-boot.ts';
+import { ProfileRepository } from '../profiles/profile-repository.ts';
 import type { BootNetworkConfig } from '../server/boot-network-config.ts';
+import { stateDirLayout } from '../server/state-dir.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
 import type { DiscoveryService } from './discovery/discovery.ts';
@@ -19,7 +23,6 @@ import { BootHttpServer } from './http/boot-http-server.ts';
 import { TftpServer } from './tftp/tftp-server.ts';
 import type { BootHttpTarget } from './http/boot-http-server.ts';
 import { InventoryBootBackend } from './inventory-backend.ts';
-import { loadBootProfile } from './profiles/boot-profile.ts';
 
 /** Debian's `ipxe` package puts its loaders here. */
 export const IPXE_DIR = '/usr/lib/ipxe';
@@ -48,9 +51,13 @@ export class BootServices {
   readonly tftpRoot: string;
   dhcp: DhcpServer | undefined;
   readonly tftp: TftpServer;
+  readonly #profiles: ProfileRepository;
+  readonly #images: ImageRepository;
 
   constructor(options: BootServicesOptions) {
     this.#options = options;
+    this.#profiles = new ProfileRepository(options.profilesDir);
+    this.#images = new ImageRepository(stateDirLayout(options.stateDir));
     this.backend = new InventoryBootBackend(options.inventory, options.discovery);
     this.tftpRoot = join(options.stateDir, 'tftp');
     this.tftp = new TftpServer({
@@ -64,6 +71,7 @@ export class BootServices {
       port: options.httpPort,
       loaderDir: this.tftpRoot,
       profilesDir: options.profilesDir,
+      images: this.#images,
       target: this.#httpTarget(),
       events: options.events,
       log: options.log.child({ component: 'boot-http' }),
@@ -130,7 +138,7 @@ export class BootServices {
   }
 
   #httpTarget(): BootHttpTarget {
-    const { inventory, profilesDir } = this.#options;
+    const { inventory } = this.#options;
     return {
       nodeByMac: (mac) => this.backend.nodeByMac(mac)?.node,
       nodeByUuid: (uuid) => this.backend.nodeByUuid(uuid),
@@ -142,9 +150,11 @@ export class BootServices {
         const pending = resolver.value(node, 'deployment.pending_profile');
         if (!pending) return { local: 'no deployment is pending' };
         try {
-          const profile = await loadBootProfile(profilesDir, pending);
-          const kernelArgs = compileExpression(profile.kernelArgs).evaluate({ node: name, attribute: (a) => resolver.value(node, a) });
-          return { profile, kernelArgs };
+          // Read at every boot: an edited profile or a newly packed `latest` applies to the next boot.
+          const profile = await this.#profiles.read(pending);
+          const boot = await profileBoot(profile, this.#profiles.folder(pending), this.#images);
+          const own = compileExpression(profile.kernelArgs).evaluate({ node: name, attribute: (a) => resolver.value(node, a) });
+          return { boot, kernelArgs: [boot.berthArgs, own].filter((a) => a !== '').join(' ') };
         } catch (e) {
           if (!(e instanceof BerthError)) throw e;
           this.#options.events.emit({ source: 'http', step: 'profile-error', node: name, detail: { profile: pending, reason: e.message } });

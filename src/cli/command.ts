@@ -4,6 +4,8 @@ import type { OptionSpec, Parsed } from './args.ts';
 
 export interface CommandContext extends Parsed {
   json: boolean;
+  /** The local server's state dir (--state-dir, BERTH_STATE_DIR, or /var/lib/berth), for commands that work on its files. */
+  stateDir: string;
   client(): ApiClient;
 }
 

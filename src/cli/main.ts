@@ -95,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
     const code = await module.run({
       ...parsed,
       json,
+      stateDir,
       client: () =>
         (client ??= new ApiClient({
           socketPath: (values['socket'] as string | undefined) ?? process.env['BERTH_SOCKET'] ?? join(stateDir, 'admin.sock'),

@@ -58,6 +58,30 @@ export interface AcquireOptions {
 
 export async function acquireInstanceLock(layout: StateDirLayout, opts: AcquireOptions = {}): Promise<InstanceLock> {
   const path = layout.serverLock;
+  return acquireLockFile(path, {
+    ...opts,
+    busy: (holder, me) =>
+      new BerthError(
+        'BERTH_ALREADY_RUNNING',
+        holder.hostname === me.hostname
+          ? `berth serve is already running on ${layout.root} (pid ${holder.pid})`
+          : `berth serve on host ${holder.hostname} (pid ${holder.pid}) holds ${layout.root}; ` +
+            `if that server is gone, remove ${path}`,
+        { file: path },
+      ),
+  });
+}
+
+export interface LockFileOptions extends AcquireOptions {
+  /** The error to throw when a live process holds the lock. */
+  busy(holder: LockHolder, me: LockHolder): BerthError;
+}
+
+/**
+ * The same protocol for any lock file under the state dir, e.g. one per
+ * image so two packs of one image cannot both take version n+1.
+ */
+export async function acquireLockFile(path: string, opts: LockFileOptions): Promise<InstanceLock> {
   const me = await describeProcess(process.pid);
   const mine = JSON.stringify(me) + '\n';
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
@@ -68,21 +92,12 @@ export async function acquireInstanceLock(layout: StateDirLayout, opts: AcquireO
     const current = await readIfExists(path);
     if (current === undefined) continue; // released or taken over between our two calls
     const holder = parseHolder(current);
-    if (holder !== undefined && (await holderIsAlive(holder)) !== 'dead') {
-      throw new BerthError(
-        'BERTH_ALREADY_RUNNING',
-        holder.hostname === me.hostname
-          ? `berth serve is already running on ${layout.root} (pid ${holder.pid})`
-          : `berth serve on host ${holder.hostname} (pid ${holder.pid}) holds ${layout.root}; ` +
-            `if that server is gone, remove ${path}`,
-        { file: path },
-      );
-    }
+    if (holder !== undefined && (await holderIsAlive(holder)) !== 'dead') throw opts.busy(holder, me);
     if (await removeStale(path, current, me, opts.log)) continue;
     if (Date.now() > deadline) {
       throw new BerthError(
-        'BERTH_ALREADY_RUNNING',
-        `another berth serve is starting on ${layout.root} and holds ${path}.takeover; if none is, remove that file`,
+        'BERTH_CONFLICT',
+        `another process is taking over ${path} and holds ${path}.takeover; if none is, remove that file`,
         { file: `${path}.takeover` },
       );
     }
@@ -124,7 +139,7 @@ async function removeStale(path: string, staleContent: string, me: LockHolder, l
     if ((await readIfExists(path)) === staleContent) {
       await unlink(path);
       const old = parseHolder(staleContent);
-      log?.warn('took over stale server lock; the previous berth serve did not shut down cleanly', {
+      log?.warn('took over a stale lock; its previous holder did not shut down cleanly', {
         path,
         stalePid: old?.pid,
         staleSince: old?.since,

@@ -13,7 +13,7 @@ export async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /** Temp file beside the target, then rename: a crash never leaves half a file (or half a key) behind. */
-export async function writeAtomic(path: string, content: string, mode: number): Promise<void> {
+export async function writeAtomic(path: string, content: string | Uint8Array, mode: number): Promise<void> {
   const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   await writeFile(temp, content, { mode, flag: 'wx' });
   await chmod(temp, mode); // writeFile's mode is filtered by the umask

@@ -16,8 +16,8 @@ export interface RunOptions {
   /** Kill the child (its whole process group) after this long. No limit by default. */
   timeoutMs?: number;
   cwd?: string;
-  /** Added to (and overriding) this process's environment, so PATH and friends survive. */
-  env?: Record<string, string>;
+  /** Added to (and overriding) this process's environment, so PATH and friends survive; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
   /** Exit codes that count as success; default [0]. */
   allowedExitCodes?: number[];
 }
@@ -73,7 +73,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      env: opts.env ? withoutUndefined({ ...process.env, ...opts.env }) : process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // Own process group, so a timeout can kill the tool and everything it
       // started (a hung `mount` under a wrapper script, say) with one kill(-pgid).
@@ -170,4 +170,10 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+}
+
+function withoutUndefined(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }

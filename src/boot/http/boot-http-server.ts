@@ -6,7 +6,10 @@
  *   GET /boot/ipxe/<mac>          the machine's iPXE script (node, local or discovery)
  *   GET /boot/ipxe/uuid/<uuid>    the same by SMBIOS UUID
  *   GET /boot/loader/<file>       iPXE loaders (UEFI HTTP boot fetches ipxe.efi here)
- *   GET /boot/profiles/<p>/<file> a profile's kernel and initrds (Range, ETag)
+ *   GET /boot/profiles/<p>/<file> a kernel profile's kernel and initrds (Range, ETag)
+ *   GET /boot/images/<image>/<n>/vmlinuz|initrd.img
+ *                                 an image version's kernel and initramfs (Range, ETag);
+ *                                 nothing else of the version (not its root image)
  *
  * Each answer becomes a step of the node's timeline.
  */
@@ -17,16 +20,19 @@ import { join } from 'node:path';
 import { BerthError } from '../../errors.ts';
 import type { EventSink } from '../../events/boot-event.ts';
 import type { Logger } from '../../util/logger.ts';
+import { VERSION_FILES } from '../../images/repository/image-layout.ts';
+import { imageNameProblem } from '../../images/repository/image-ref.ts';
+import type { ImageRepository } from '../../images/repository/image-repository.ts';
+import type { ProfileBoot } from '../../profiles/profile-boot.ts';
 import { discoveryScript, localBootScript, bootScript } from '../ipxe/scripts.ts';
-import type { BootProfile } from '../profiles/boot-profile.ts';
 import { serveFile } from './file-response.ts';
 
 export interface BootHttpTarget {
   /** Node name for a MAC, if known. */
   nodeByMac(mac: string): string | undefined;
   nodeByUuid(uuid: string): string | undefined;
-  /** The profile a node should boot now, or why it boots locally. */
-  pendingProfile(node: string): Promise<{ profile: BootProfile; kernelArgs: string } | { local: string }>;
+  /** What a node should boot now, with its kernel arguments evaluated, or why it boots locally. */
+  pendingProfile(node: string): Promise<{ boot: ProfileBoot; kernelArgs: string } | { local: string }>;
   /** Node name for a client address (from its DHCP lease), for attributing file downloads. */
   nodeByIp?(ip: string): string | undefined;
 }
@@ -36,6 +42,8 @@ export interface BootHttpOptions {
   port: number;
   loaderDir: string;
   profilesDir: string;
+  /** Where image versions' kernels and initramfs files are; without it none are served (benchmarks of the rest). */
+  images?: ImageRepository;
   target: BootHttpTarget;
   events: EventSink;
   log: Logger;
@@ -44,6 +52,8 @@ export interface BootHttpOptions {
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const LOADERS = new Set(['ipxe.efi', 'snponly.efi', 'undionly.kpxe', 'ipxe.pxe']);
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
+const VERSION = /^[1-9][0-9]{0,8}$/;
+const IMAGE_BOOT_FILES = new Set<string>([VERSION_FILES.kernel, VERSION_FILES.initramfs]);
 
 export class BootHttpServer {
   readonly #options: BootHttpOptions;
@@ -103,18 +113,13 @@ export class BootHttpServer {
         return;
       }
       if (parts[1] === 'profiles' && parts.length === 4 && SEGMENT.test(parts[2]!) && SEGMENT.test(parts[3]!)) {
-        const started = Date.now();
-        const node = url.searchParams.get('node') ?? this.#options.target.nodeByIp?.(ip);
-        const served = await serveFile(request, response, join(this.#options.profilesDir, parts[2]!, parts[3]!), 'application/octet-stream');
-        const step = /vmlinuz|kernel|bzimage/i.test(parts[3]!) ? 'kernel' : /initr/i.test(parts[3]!) ? 'initrd' : 'file';
-        events.emit({
-          source: 'http',
-          step,
-          ip,
-          ...(node ? { node } : {}),
-          detail: { profile: parts[2]!, file: parts[3]!, status: served.status, bytes: served.bytes, durationMs: Date.now() - started, ...(request.headers.range ? { range: request.headers.range } : {}) },
-        });
-        return;
+        const path = join(this.#options.profilesDir, parts[2]!, parts[3]!);
+        return await this.#file(request, response, url, ip, path, { profile: parts[2]!, file: parts[3]! });
+      }
+      const images = this.#options.images;
+      if (images && parts[1] === 'images' && parts.length === 5 && imageNameProblem(parts[2]!) === undefined && VERSION.test(parts[3]!) && IMAGE_BOOT_FILES.has(parts[4]!)) {
+        const path = join(images.layout(parts[2]!).versionDir(Number(parts[3])), parts[4]!);
+        return await this.#file(request, response, url, ip, path, { image: `${parts[2]!}@${parts[3]!}`, file: parts[4]! });
       }
       return notFound(response, events);
     } catch (e) {
@@ -122,6 +127,21 @@ export class BootHttpServer {
       if (!response.headersSent) text(response, 500, 'berth: internal error\n');
       else response.destroy();
     }
+  }
+
+  /** A kernel or initrd, as a step of the node's timeline (`?node=` from the script's URL, else the DHCP lease). */
+  async #file(request: IncomingMessage, response: ServerResponse, url: URL, ip: string, path: string, what: { file: string; profile?: string; image?: string }): Promise<void> {
+    const started = Date.now();
+    const node = url.searchParams.get('node') ?? this.#options.target.nodeByIp?.(ip);
+    const served = await serveFile(request, response, path, 'application/octet-stream');
+    const step = /vmlinuz|kernel|bzimage/i.test(what.file) ? 'kernel' : /initr/i.test(what.file) ? 'initrd' : 'file';
+    this.#options.events.emit({
+      source: 'http',
+      step,
+      ip,
+      ...(node ? { node } : {}),
+      detail: { ...what, status: served.status, bytes: served.bytes, durationMs: Date.now() - started, ...(request.headers.range ? { range: request.headers.range } : {}) },
+    });
   }
 
   async #script(request: IncomingMessage, response: ServerResponse, rest: string[], ip: string): Promise<void> {
@@ -147,10 +167,13 @@ export class BootHttpServer {
       events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'local', reason: decision.local } });
       return text(response, 200, localBootScript(node, decision.local));
     }
-    const { profile, kernelArgs } = decision;
-    const file = (name: string) => ({ name, url: `${base}/boot/profiles/${profile.name}/${name}?node=${encodeURIComponent(node)}` });
-    events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'boot', profile: profile.name } });
-    return text(response, 200, bootScript({ node, profile: profile.name, kernel: file(profile.kernel), initrds: profile.initrds.map(file), kernelArgs, retryUrl: self, ...(mac ? { mac } : {}) }));
+    const { boot, kernelArgs } = decision;
+    const profile = boot.profile.name;
+    const folder = boot.files.from === 'image' ? `images/${boot.files.image}/${boot.files.version}` : `profiles/${profile}`;
+    const image: Record<string, string> = boot.files.from === 'image' ? { image: `${boot.files.image}@${boot.files.version}` } : {};
+    const file = (name: string) => ({ name, url: `${base}/boot/${folder}/${name}?node=${encodeURIComponent(node)}` });
+    events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'boot', profile, ...image } });
+    return text(response, 200, bootScript({ node, profile, kernel: file(boot.kernel), initrds: boot.initrds.map(file), kernelArgs, retryUrl: self, ...(mac ? { mac } : {}) }));
   }
 }
 

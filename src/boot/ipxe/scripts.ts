@@ -12,9 +12,19 @@ export interface BootFile {
   name: string;
 }
 
-/** Values are interpolated into iPXE syntax; anything beyond this set could inject commands. */
+/**
+ * Values are interpolated into iPXE syntax; anything beyond this set could
+ * inject commands (`$`, `;`, `#`, quotes, newlines) and is replaced by `_`.
+ */
+const UNSAFE = /[^A-Za-z0-9 _.,:/=@+%{}()?[\]-]/g;
+
 function safe(text: string): string {
-  return text.replace(/[^A-Za-z0-9 _.,:/=@+%{}()?[\]-]/g, '_');
+  return text.replace(UNSAFE, '_');
+}
+
+/** Index of the first character a script would replace, or -1: profiles refuse kernel arguments that would not arrive intact. */
+export function firstUnsafeCharacter(text: string): number {
+  return text.search(UNSAFE);
 }
 
 export function bootScript(args: { node: string; profile: string; kernel: BootFile; initrds: BootFile[]; kernelArgs: string; retryUrl: string; mac?: string }): string {

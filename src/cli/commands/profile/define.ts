@@ -1,0 +1,31 @@
+import { BerthError } from '../../../errors.ts';
+import type { CommandContext } from '../../command.ts';
+import { printJson } from '../../output.ts';
+import { describeResolution } from '../profile-format.ts';
+import type { ProfileView } from '../../../profiles/profile-service.ts';
+
+const USAGE = 'berth profile define <name> --image REF [--boot-method tethered|untethered|installtodisk] [--kernel-args TEXT] [--description TEXT]';
+
+export const options = {
+  image: { type: 'string' as const },
+  'boot-method': { type: 'string' as const },
+  'kernel-args': { type: 'string' as const },
+  description: { type: 'string' as const },
+};
+
+export async function run(context: CommandContext): Promise<void> {
+  const [name, ...extra] = context.positionals;
+  if (name === undefined) throw new BerthError('BERTH_BAD_INPUT', `missing profile name\nusage: ${USAGE}`);
+  if (extra.length > 0) throw new BerthError('BERTH_BAD_INPUT', `unexpected argument '${extra[0]}' (quote kernel arguments: --kernel-args 'a b')\nusage: ${USAGE}`);
+  const image = context.values['image'] as string | undefined;
+  if (image === undefined) throw new BerthError('BERTH_BAD_INPUT', `missing --image, such as --image compute@latest\nusage: ${USAGE}`);
+  const body: Record<string, string> = { name, image };
+  const optional = { bootMethod: 'boot-method', kernelArgs: 'kernel-args', description: 'description' } as const;
+  for (const [field, option] of Object.entries(optional)) {
+    const value = context.values[option] as string | undefined;
+    if (value !== undefined) body[field] = value;
+  }
+  const profile = (await context.client().request('POST', '/api/v1/profiles', body)) as ProfileView;
+  if (context.json) printJson(profile);
+  else process.stdout.write(`defined profile ${profile.name}: ${describeResolution(profile)}, ${profile.bootMethod}\n`);
+}

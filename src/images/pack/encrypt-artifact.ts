@@ -1,0 +1,44 @@
+/**
+ * Encrypts a packed squashfs into the start of the version's artifact, on
+ * all CPUs (crypt/parallel-file-crypt.ts), while this thread takes the
+ * content digest: SHA-256 of the plaintext, equal for equal trees even
+ * though every version has its own key.
+ *
+ * The plaintext is zero-padded to a whole 4096-byte sector: dm-crypt and
+ * dm-verity both work in those units, and squashfs ignores bytes past its
+ * recorded size.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { cryptFile } from '../crypt/parallel-file-crypt.ts';
+import type { PlainXtsOptions } from '../crypt/plain-xts.ts';
+
+export const ARTIFACT_ALIGN = 4096;
+
+export interface EncryptedArtifact {
+  plainBytes: number;
+  plainSha256: string;
+  /** Bytes written: plainBytes rounded up to ARTIFACT_ALIGN. */
+  cipherBytes: number;
+}
+
+export async function encryptArtifact(plainPath: string, artifactPath: string, key: Uint8Array, geometry: PlainXtsOptions): Promise<EncryptedArtifact> {
+  const plainBytes = (await stat(plainPath)).size;
+  const cipherBytes = Math.ceil(plainBytes / ARTIFACT_ALIGN) * ARTIFACT_ALIGN;
+  const output = await open(artifactPath, 'wx', 0o644);
+  try {
+    await output.truncate(cipherBytes);
+    const [plainSha256] = await Promise.all([sha256Of(plainPath), cryptFile('encrypt', plainPath, artifactPath, cipherBytes, key, geometry)]);
+    await output.sync();
+    return { plainBytes, plainSha256, cipherBytes };
+  } finally {
+    await output.close();
+  }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
