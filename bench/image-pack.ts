@@ -88,7 +88,7 @@ const speed = async (workers: number) => {
   for (let i = 0; i < 3; i++) {
     writeFileSync(target, '');
     const t = performance.now();
-    await cryptFile('encrypt', sample, target, bytes, key, { sectorSize: 4096, ivLargeSectors: true }, workers);
+    await cryptFile('encrypt', sample, target, bytes, key, { sectorSize: 4096, ivLargeSectors: true }, { workers });
     results.push(bytes / 1048576 / ((performance.now() - t) / 1000));
   }
   rmSync(target);

@@ -1,18 +1,19 @@
 /**
  * `berth image pack <name>`: the tree becomes version n+1, immutable.
  *
- *   tree ──mksquashfs──▶ squashfs ──aes-xts-plain64──▶ ciphertext ┐
- *        ──dpkg-query──▶ manifest.json                            ├─ root.img = ciphertext ‖ verity tree
- *        ──walk────────▶ files.json.gz          veritysetup ──────┘
+ *   tree ──mksquashfs──▶ squashfs ──aes-xts-plain64 + block hashes──▶ root.img = ciphertext ‖ verity tree
+ *        ──dpkg-query──▶ manifest.json
+ *        ──walk────────▶ files.json.gz
  *        ──/boot───────▶ vmlinuz, initrd.img
  *
  * Everything happens in a hidden `.partial-*` folder beside the versions;
  * the version appears by one rename once all of it is on disk (and its key
  * in private/). The steps that only read the tree run while mksquashfs does,
- * so berth's own cost on top of mksquashfs is the encryption and verity.
+ * so berth's own cost on top of mksquashfs is one pass that encrypts and
+ * hashes on every CPU.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.ts';
@@ -27,7 +28,6 @@ import { encryptArtifact } from './encrypt-artifact.ts';
 import { encodeFileIndex, indexTree } from './file-index.ts';
 import { readPackageManifest } from './package-manifest.ts';
 import { DEFAULT_ZSTD_LEVEL, makeSquashfs } from './squashfs.ts';
-import { formatVerity } from './verity.ts';
 
 export interface PackOptions {
   level?: number;
@@ -87,10 +87,9 @@ export async function packImage(repo: ImageRepository, name: string, options: Pa
 
     const key = randomBytes(plainXtsKeyBytes);
     const artifactPath = join(dir, VERSION_FILES.artifact);
-    const encrypted = await timed('encrypt', () => encryptArtifact(squashfsPath, artifactPath, key, GEOMETRY));
+    const encrypted = await timed('encrypt + verity', () => encryptArtifact(squashfsPath, artifactPath, key, GEOMETRY));
     await rm(squashfsPath);
-    const verity = await timed('verity', () => formatVerity(artifactPath, encrypted.cipherBytes));
-    const artifactBytes = (await stat(artifactPath)).size;
+    const { verity, artifactBytes } = encrypted;
 
     const [kernelSha256, initramfsSha256] = await Promise.all([sha256File(join(dir, VERSION_FILES.kernel)), sha256File(join(dir, VERSION_FILES.initramfs))]);
     const { name: _n, ...source } = tree;
