@@ -56,6 +56,9 @@ describe('image lifecycle on a real Debian 12 build', { skip, timeout: 30 * 60_0
 
   test("exec: the command's exit status is berth's, in its own namespaces, nothing left mounted", async () => {
     assert.equal(berth(['image', 'exec', 'deb', '--', 'sh', '-c', 'exit 42']).code, 42);
+    const shell = daemon.cli(['image', 'shell', 'deb'], { input: 'echo "inside $(hostname)"; exit 3\n', env: { BERTH_STATE_DIR: daemon.stateDir } });
+    assert.equal(shell.code, 3);
+    assert.match(shell.stdout, /inside deb/);
     const apt = berth(['image', 'exec', 'deb', '--', 'apt-get', 'install', '-y', '--no-download', 'no-such-package-berth']);
     assert.equal(apt.code, 100, "apt's own failure status comes through");
     const inside = ok(['image', 'exec', 'deb', '--', 'sh', '-c', 'echo $$; hostname; grep -c . /proc/mounts; ls /dev; test -r /etc/resolv.conf && echo resolv']);

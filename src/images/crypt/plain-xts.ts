@@ -13,7 +13,7 @@
  * Speed: Node's `aes-256-xts` needs one cipher object per sector (the IV is the
  * tweak), which costs more than the AES. Here each chunk takes two bulk
  * AES-ECB calls (all the sectors' IVs with key2, then all the data with key1)
- * and the tweak chain is computed in JS (xts-tweak.ts); see bench/image-crypt.ts.
+ * and the tweak chain is computed in WebAssembly (xts-mask-wasm.ts); see bench/image-crypt.ts.
  *
  * Padding: the input must be a whole number of sectors. Callers pad with zero
  * bytes up to the next multiple of the sector size; images are padded to 4096
@@ -24,7 +24,8 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Cipheriv, Decipheriv } from 'node:crypto';
 import { BerthError } from '../../errors.ts';
 import { plain64Ivs } from './plain64-iv.ts';
-import { expandTweaks, xorWords } from './xts-tweak.ts';
+import { MASK_CHUNK_BYTES, WASM_DATA, WASM_FIRST, createXtsMask } from './xts-mask-wasm.ts';
+import type { XtsMask } from './xts-mask-wasm.ts';
 
 export type PlainXtsSectorSize = 512 | 4096;
 
@@ -46,7 +47,7 @@ export type PlainXtsDirection = 'encrypt' | 'decrypt';
 export const plainXtsKeyBytes = 64;
 
 /** Bytes per bulk AES call: large enough to amortise the call, small enough to stay in cache. */
-export const plainXtsChunkBytes = 1024 * 1024;
+export const plainXtsChunkBytes = MASK_CHUNK_BYTES;
 
 export function encryptPlainXts(input: Uint8Array, key: Uint8Array, options: PlainXtsOptions): Buffer {
   return new PlainXtsSectors('encrypt', key, options).convert(input, options.startByte ?? 0);
@@ -67,9 +68,7 @@ export class PlainXtsSectors {
   readonly ivLargeSectors: boolean;
   readonly #data: Cipheriv | Decipheriv;
   readonly #tweak: Cipheriv;
-  readonly #tweaks = new Uint32Array(plainXtsChunkBytes / 4);
-  readonly #masked = Buffer.allocUnsafeSlow(plainXtsChunkBytes);
-  readonly #maskedWords = new Uint32Array(this.#masked.buffer, this.#masked.byteOffset, plainXtsChunkBytes / 4);
+  readonly #mask: XtsMask = createXtsMask();
 
   constructor(direction: PlainXtsDirection, key: Uint8Array, options: PlainXtsOptions) {
     checkKey(key);
@@ -115,48 +114,23 @@ export class PlainXtsSectors {
     }
   }
 
-  /** One chunk (≤ plainXtsChunkBytes, whole sectors) into `out` at `outAt`. */
+  /** One chunk (≤ plainXtsChunkBytes, whole sectors) into `out` at `outAt`: mask, AES-ECB, mask (xts-mask-wasm.ts). */
   #chunk(input: Uint8Array, startByte: number, out: Buffer, outAt: number): void {
     const length = input.length;
-    const words = length / 4;
     const sectors = length / this.sectorSize;
-    const first = this.#tweak.update(plain64Ivs(startByte, sectors, this));
-    expandTweaks(wordsOf(first) ?? alignedWords(first), sectors, this.sectorSize / 16, this.#tweaks);
-
-    const inputWords = wordsOf(input);
-    if (inputWords) {
-      xorWords(this.#maskedWords, inputWords, this.#tweaks, words);
-    } else {
-      this.#masked.set(input);
-      xorWords(this.#maskedWords, this.#maskedWords, this.#tweaks, words);
-    }
-    const converted = this.#data.update(this.#masked.subarray(0, length));
+    const blocks = this.sectorSize / 16;
+    const memory = this.#mask.memory;
+    memory.set(this.#tweak.update(plain64Ivs(startByte, sectors, this)), WASM_FIRST);
+    memory.set(input, WASM_DATA);
+    this.#mask.mask(sectors, blocks);
+    const converted = this.#data.update(memory.subarray(WASM_DATA, WASM_DATA + length));
     if (converted.length !== length) {
       throw new BerthError('BERTH_INTERNAL', `AES-ECB returned ${converted.length} bytes for ${length}`);
     }
-    const target = out.subarray(outAt, outAt + length);
-    const targetWords = wordsOf(target);
-    const convertedWords = wordsOf(converted);
-    if (targetWords && convertedWords) {
-      xorWords(targetWords, convertedWords, this.#tweaks, words);
-    } else {
-      xorWords(this.#maskedWords, alignedWords(converted), this.#tweaks, words);
-      target.set(this.#masked.subarray(0, length));
-    }
+    memory.set(converted, WASM_DATA);
+    this.#mask.mask(sectors, blocks);
+    out.set(memory.subarray(WASM_DATA, WASM_DATA + length), outAt);
   }
-}
-
-/** A Uint32 view of `b`, or undefined when its offset is not 4-byte aligned. */
-function wordsOf(b: Uint8Array): Uint32Array | undefined {
-  if (b.byteOffset % 4 !== 0 || b.length % 4 !== 0) return undefined;
-  return new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
-}
-
-/** A copy of `b` in fresh, aligned memory, as words. */
-function alignedWords(b: Uint8Array): Uint32Array {
-  const copy = new Uint32Array(b.length / 4);
-  new Uint8Array(copy.buffer).set(b);
-  return copy;
 }
 
 function checkKey(key: Uint8Array): void {

@@ -4,17 +4,17 @@
  * x^128 + x^7 + x^2 + x + 1. Multiplying by α is a one-bit left shift of the
  * 128-bit little-endian integer, folding the bit shifted out back in as 0x87.
  *
- * This is the only per-block work done in JavaScript; the AES itself runs in
- * OpenSSL over whole chunks (plain-xts.ts), which is why it is fast.
+ * The straightforward JavaScript version, kept as the reference that the
+ * WebAssembly one (src/images/crypt/xts-mask-wasm.ts) is tested against.
  *
  * Words are native-endian Uint32 views, so the shift below is correct only on
  * little-endian machines (x86-64, arm64); the module refuses to load elsewhere.
  */
 import { endianness } from 'node:os';
-import { BerthError } from '../../errors.ts';
+import { BerthError } from '../../../src/errors.ts';
 
 if (endianness() !== 'LE') {
-  throw new BerthError('BERTH_INTERNAL', `images/crypt/xts-tweak.ts assumes a little-endian CPU; this one is ${endianness()}`);
+  throw new BerthError('BERTH_INTERNAL', `xts-tweak-reference.ts assumes a little-endian CPU; this one is ${endianness()}`);
 }
 
 /**
