@@ -21,7 +21,10 @@ import { inventoryRoutes } from './routes/inventory.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { noderangeRoutes } from './routes/noderange.ts';
 import { imageRoutes } from './routes/images.ts';
+import { nodeApiRoutes } from './routes/node-api.ts';
+import { deployRoutes } from './routes/deploy.ts';
 import { profileRoutes } from './routes/profiles.ts';
+import { sshRoutes } from './routes/ssh.ts';
 import { statusRoutes } from './routes/status.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import type { Services } from './services.ts';
@@ -57,6 +60,9 @@ export class ApiServer {
       ...bootRoutes(services),
       ...profileRoutes(services),
       ...imageRoutes(services),
+      ...sshRoutes(services),
+      ...deployRoutes(services),
+      ...nodeApiRoutes(services),
     ];
     const document: { value?: Record<string, unknown> } = {};
     routes.push({
@@ -72,7 +78,7 @@ export class ApiServer {
 
   async listen(options: ApiListenOptions): Promise<void> {
     await rm(options.socketPath, { force: true });
-    const local = createHttpServer((req, res) => void this.router.handle(req, res, () => authenticate(req, true, this.#services.tokens)));
+    const local = createHttpServer((req, res) => void this.router.handle(req, res, (mode) => authenticate(req, true, this.#services.tokens, mode, this.#services.nodeKeys)));
     // umask-independent: the socket must never be reachable by others, not even briefly.
     const oldUmask = process.umask(0o177);
     try {
@@ -90,7 +96,7 @@ export class ApiServer {
 
     for (const address of options.https) {
       const server = createHttpsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, (req, res) =>
-        void this.router.handle(req, res, () => authenticate(req, false, this.#services.tokens)),
+        void this.router.handle(req, res, (mode) => authenticate(req, false, this.#services.tokens, mode, this.#services.nodeKeys)),
       );
       // No host: every address, IPv4 and IPv6 (Node listens dual-stack on '::').
       await this.#listen(server, () => (address.host === undefined ? server.listen(address.port) : server.listen(address.port, address.host)));

@@ -4,7 +4,7 @@
  * document, so the documentation cannot drift from what the server accepts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Principal } from './auth.ts';
+import type { Principal, RouteAuth } from './auth.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -46,6 +46,8 @@ export interface Route {
   /** Schema of a successful response, for the document only. */
   response?: JsonSchema;
   successStatus?: number;
+  /** Who may call it; administrators by default. */
+  auth?: RouteAuth;
   handler(context: RouteContext): unknown;
 }
 

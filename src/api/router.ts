@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { BerthError } from '../errors.ts';
 import type { Logger } from '../util/logger.ts';
-import type { Principal } from './auth.ts';
+import type { Principal, RouteAuth } from './auth.ts';
 import { Reply, STREAMED } from './route.ts';
 import type { Route } from './route.ts';
 
@@ -47,13 +47,13 @@ export class Router {
     }
   }
 
-  async handle(request: IncomingMessage, response: ServerResponse, authenticate: () => Promise<Principal>): Promise<void> {
+  async handle(request: IncomingMessage, response: ServerResponse, authenticate: (mode: RouteAuth) => Promise<Principal>): Promise<void> {
     const started = process.hrtime.bigint();
     let status = 500;
     try {
       const url = new URL(request.url ?? '/', 'http://berth');
       const { compiled, params } = this.#match(request.method ?? 'GET', url.pathname);
-      const principal = await authenticate();
+      const principal = await authenticate(compiled.route.auth ?? 'admin');
       const query: Record<string, unknown> = {};
       for (const key of new Set(url.searchParams.keys())) {
         const values = url.searchParams.getAll(key);

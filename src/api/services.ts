@@ -1,7 +1,9 @@
 /** What route handlers may use; built once by the daemon. */
 import type { DiscoveryService } from '../boot/discovery/discovery.ts';
+import type { NodeKeyService } from '../deploy/node-keys.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { Inventory } from '../inventory/inventory.ts';
+import type { SshCa } from '../ssh/ssh-ca.ts';
 import type { Store } from '../store/store.ts';
 import type { TokenService } from '../tokens/token-service.ts';
 
@@ -18,4 +20,8 @@ export interface Services {
   bootStatus(): Record<string, unknown>;
   /** DHCP leases held now (empty when no network is served). */
   leases(): unknown[];
+  /** berth's SSH CA: signs node host certificates, and is what admins' known_hosts trusts. */
+  sshCa: SshCa;
+  /** Node API keys: granted to armed nodes, verified on every node API call. */
+  nodeKeys: NodeKeyService;
 }

@@ -20,6 +20,7 @@ import type { Logger } from '../util/logger.ts';
 import type { DiscoveryService } from './discovery/discovery.ts';
 import { DhcpServer } from './dhcp/dhcp-server.ts';
 import { BootHttpServer } from './http/boot-http-server.ts';
+import { SiteInitrd } from './site/site-initrd.ts';
 import { TftpServer } from './tftp/tftp-server.ts';
 import type { BootHttpTarget } from './http/boot-http-server.ts';
 import { InventoryBootBackend } from './inventory-backend.ts';
@@ -42,6 +43,8 @@ export interface BootServicesOptions {
   events: EventLog;
   store: Store;
   log: Logger;
+  /** HTTPS port of the API on a local address, once it listens (image boots pass it to the node). */
+  apiPort?: (localAddress: string) => number | undefined;
 }
 
 export class BootServices {
@@ -72,6 +75,8 @@ export class BootServices {
       loaderDir: this.tftpRoot,
       profilesDir: options.profilesDir,
       images: this.#images,
+      site: new SiteInitrd(stateDirLayout(options.stateDir).tls.publicCaCert),
+      ...(options.apiPort ? { apiPort: options.apiPort } : {}),
       target: this.#httpTarget(),
       events: options.events,
       log: options.log.child({ component: 'boot-http' }),

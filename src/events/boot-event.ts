@@ -3,7 +3,7 @@
  * node's timeline (kept in the store) and to live subscribers (`berth events
  * --follow`). Protocol code only ever sees the EventSink interface.
  */
-export type BootEventSource = 'dhcp' | 'tftp' | 'http' | 'discovery' | 'node';
+export type BootEventSource = 'dhcp' | 'tftp' | 'http' | 'nbd' | 'discovery' | 'api' | 'node';
 
 export interface BootEvent {
   /** ISO 8601 with milliseconds. */

@@ -65,7 +65,7 @@ export async function startBerthLab(options: BerthLabOptions): Promise<BerthLab>
     const config = join(lab.dir, 'berth.yaml');
     await writeFile(config, `state_dir: ${stateDir}\nlog:\n  format: json\nboot:\n  networks:\n${network.join('\n')}\n`);
     const socket = join(stateDir, 'admin.sock');
-    const berth = lab.runInNamespace(BERTH, ['serve', '--config', config, '--listen', '127.0.0.1:0'], {
+    const berth = lab.runInNamespace(BERTH, ['serve', '--config', config, '--listen', '127.0.0.1:0', '--listen', `${serverAddress}:8443`], {
       label: 'berth serve',
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BERTH_CONFIG: config, BERTH_LOG_LEVEL: 'info' } as Record<string, string>,

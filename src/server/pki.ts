@@ -18,6 +18,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kernelAddresses } from '../boot/dhcp/local-addresses.ts';
 import { BerthError } from '../errors.ts';
 import { readIfExists, writeAtomic } from '../util/files.ts';
 import type { Logger } from '../util/logger.ts';
@@ -79,6 +80,8 @@ export function listServerAddresses(): PkiNames {
       if (!a.internal) addresses.add(a.address.replace(/%.*$/, ''));
     }
   }
+  // Node does not list addresses of interfaces without carrier, such as a boot network's bridge before the first node powers on.
+  for (const a of kernelAddresses()) if (!a.startsWith('fe80:')) addresses.add(a);
   return { addresses: [...addresses], hostnames: [...new Set([hostname(), 'localhost'])] };
 }
 

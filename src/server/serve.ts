@@ -17,6 +17,8 @@ import type { Store } from '../store/store.ts';
 import { TokenService } from '../tokens/token-service.ts';
 import { createLogger } from '../util/logger.ts';
 import type { Logger } from '../util/logger.ts';
+import { NodeKeyService } from '../deploy/node-keys.ts';
+import { provisioningCheck } from '../deploy/provisioning.ts';
 import { VERSION } from '../version.ts';
 import { loadConfig } from './config.ts';
 import type { BerthConfig, ConfigLayer } from './config.ts';
@@ -24,6 +26,7 @@ import { acquireInstanceLock } from './instance-lock.ts';
 import type { InstanceLock } from './instance-lock.ts';
 import { ensurePki, listServerAddresses } from './pki.ts';
 import { prepareStateDir } from './state-dir.ts';
+import { ensureSshCa } from '../ssh/ssh-ca.ts';
 
 export interface RunningServer {
   config: BerthConfig;
@@ -46,6 +49,7 @@ export async function startServer(options: { configPath?: string; flags?: Config
     const inventory = await Inventory.load(store);
     const events = new EventLog(store, log.child({ component: 'events' }));
     const discovery = await DiscoveryService.load(store, inventory, events);
+    let api: ApiServer | undefined;
     const boot = new BootServices({
       stateDir: config.stateDir,
       profilesDir: layout.profiles,
@@ -55,7 +59,10 @@ export async function startServer(options: { configPath?: string; flags?: Config
       events,
       store,
       log,
+      apiPort: (local) => api?.httpsAddresses.find((a) => a.host === local || a.host === '*' || a.host === '0.0.0.0' || a.host === '::')?.port,
     });
+    // Like the TLS CA below, made on the first start; before the services, since the API hands it out.
+    const sshCa = await ensureSshCa(layout, log);
     const services: Services = {
       store,
       inventory,
@@ -67,16 +74,22 @@ export async function startServer(options: { configPath?: string; flags?: Config
       discovery,
       bootStatus: () => boot.status(),
       leases: () => (boot.dhcp?.leases.all() ?? []).map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
+      sshCa,
+      nodeKeys: new NodeKeyService(
+        store,
+        inventory,
+        provisioningCheck(inventory, () => config.boot.networks.map((n) => n.subnet), () => boot.dhcp?.leases.all() ?? []),
+      ),
     };
     const names = listServerAddresses();
     const pki = await ensurePki(
       layout,
-      { addresses: [...names.addresses, ...config.tls.addresses], hostnames: [...names.hostnames, ...config.tls.hostnames] },
+      { addresses: [...names.addresses, ...config.tls.addresses, ...config.api.listen.flatMap((l) => (l.host && l.host !== '0.0.0.0' && l.host !== '::' ? [l.host] : []))], hostnames: [...names.hostnames, ...config.tls.hostnames] },
       { log },
     );
     await boot.start();
     stack.push(() => boot.stop());
-    const api = new ApiServer(services, log.child({ component: 'api' }));
+    api = new ApiServer(services, log.child({ component: 'api' }));
     const socketGid = config.api.socketGroup === undefined ? undefined : await getgrnam(config.api.socketGroup);
     await api.listen({
       socketPath: config.api.socket,

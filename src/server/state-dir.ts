@@ -10,8 +10,8 @@
  *   trees/         unpacked image trees being built
  *   media/         imported install media
  *   profiles/      deployment profiles
- *   private/ 0700  secrets: TLS CA key, server key (pki.ts)
- *   public/        served to anyone, nodes included: the CA certificate
+ *   private/ 0700  secrets: TLS CA key, server key (pki.ts), SSH CA key (ssh/ssh-ca.ts)
+ *   public/        served to anyone, nodes included: the CA certificate, the SSH CA public key
  */
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,6 +40,14 @@ export interface StateDirLayout {
     /** Copy of caCert in public/, what nodes and admins download to trust berth. */
     publicCaCert: string;
   };
+  ssh: {
+    /** The SSH certificate authority's private key (OpenSSH format, ed25519). */
+    caKey: string;
+    /** The last certificate serial issued, so serials never repeat even if the clock steps back. */
+    caSerial: string;
+    /** Copy of the CA public key in public/, for known_hosts `@cert-authority` lines. */
+    publicCaKey: string;
+  };
 }
 
 export function stateDirLayout(root: string = defaultStateDir): StateDirLayout {
@@ -62,6 +70,11 @@ export function stateDirLayout(root: string = defaultStateDir): StateDirLayout {
       serverCert: join(privateDir, 'server.pem'),
       serverKey: join(privateDir, 'server-key.pem'),
       publicCaCert: join(publicDir, 'ca.pem'),
+    },
+    ssh: {
+      caKey: join(privateDir, 'ssh-ca'),
+      caSerial: join(privateDir, 'ssh-ca.serial'),
+      publicCaKey: join(publicDir, 'ssh-ca.pub'),
     },
   };
 }

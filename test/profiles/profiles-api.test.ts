@@ -69,11 +69,12 @@ describe('profiles API and boot', () => {
 
   test("the node's iPXE script loads the version's kernel and initramfs with berth's arguments first", async () => {
     const text = await script();
-    assert.match(text, /^kernel --name vmlinuz http:\/\/127\.0\.0\.1:\d+\/boot\/images\/compute\/1\/vmlinuz\?node=n1 initrd=initrd\.img boot=berth berth\.image=compute@1 berth\.method=tethered berth\.profile=cn console=ttyS0 rack=4 BOOTIF=01-52-54-00-00-01-01$/m);
+    assert.match(text, /^kernel --name vmlinuz http:\/\/127\.0\.0\.1:\d+\/boot\/images\/compute\/1\/vmlinuz\?node=n1 initrd=initrd\.img initrd=site\.cpio ip=dhcp berth\.node=n1 berth\.boot=http:\/\/127\.0\.0\.1:\d+ berth\.server=https:\/\/127\.0\.0\.1:\d+ boot=berth berth\.image=compute@1 berth\.method=tethered berth\.profile=cn console=ttyS0 rack=4 BOOTIF=01-52-54-00-00-01-01$/m);
+    assert.match(text, /^initrd --name site\.cpio http:\/\/127\.0\.0\.1:\d+\/boot\/site\.cpio$/m, 'the site layer (berth CA) follows the image initramfs');
     assert.match(text, /^initrd --name initrd\.img http:\/\/127\.0\.0\.1:\d+\/boot\/images\/compute\/1\/initrd\.img\?node=n1$/m);
   });
 
-  test('the boot server serves exactly the two boot files of a version, with ranges and validators', async () => {
+  test('the boot server serves the boot files and the artifact of a version, nothing else, with ranges and validators', async () => {
     const url = `${base}/boot/images/compute/1/vmlinuz?node=n1`;
     const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
     assert.deepEqual(whole, kernel1);
@@ -83,7 +84,7 @@ describe('profiles API and boot', () => {
     const etag = part.headers.get('etag')!;
     assert.equal((await fetch(url, { headers: { 'if-none-match': etag } })).status, 304);
     assert.equal((await fetch(`${base}/boot/images/compute/1/initrd.img`)).status, 200);
-    for (const path of ['compute/1/root.img', 'compute/1/metadata.json', 'compute/2/vmlinuz', 'compute/01/vmlinuz', '..%2f..%2fprivate/1/vmlinuz', 'compute/1/..%2f..%2f..%2fstore.db']) {
+    for (const path of ['compute/1/metadata.json', 'compute/1/manifest.json', 'compute/2/vmlinuz', 'compute/01/vmlinuz', '..%2f..%2fprivate/1/vmlinuz', 'compute/1/..%2f..%2f..%2fstore.db']) {
       const answer = await fetch(`${base}/boot/images/${path}`);
       assert.equal(answer.status, 404, path);
       await answer.arrayBuffer();
@@ -110,7 +111,7 @@ describe('profiles API and boot', () => {
     const { status, json } = await d.api('PATCH', '/api/v1/profiles/cn', { image: 'compute@1', bootMethod: 'untethered' });
     assert.equal(status, 200, JSON.stringify(json));
     assert.equal(json.image, 'compute@1');
-    assert.match(await kernelLine(), /\/boot\/images\/compute\/1\/vmlinuz\?node=n1 initrd=initrd\.img boot=berth berth\.image=compute@1 berth\.method=untethered berth\.profile=cn /);
+    assert.match(await kernelLine(), /\/boot\/images\/compute\/1\/vmlinuz\?node=n1 initrd=initrd\.img initrd=site\.cpio ip=dhcp berth\.node=n1 \S+ \S+ boot=berth berth\.image=compute@1 berth\.method=untethered berth\.profile=cn /);
     const refused = await d.api('PATCH', '/api/v1/profiles/cn', { image: 'compute@5' });
     assert.equal(refused.status, 404);
     assert.equal((await d.api('PATCH', '/api/v1/profiles/cn', {})).status, 400);

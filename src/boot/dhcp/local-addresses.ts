@@ -31,3 +31,15 @@ export function isLocalAddress(address: string, iface?: string): boolean {
   }
   return false;
 }
+
+/** Every address the kernel has on any interface, IPv4 and IPv6, whatever the link state (see above). */
+export function kernelAddresses(): string[] {
+  const listed = spawnSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8', timeout: 5000 });
+  if (listed.status !== 0) return [];
+  try {
+    const entries = JSON.parse(listed.stdout) as IpAddrEntry[];
+    return entries.flatMap((e) => (e.addr_info ?? []).map((a) => a.local).filter((a): a is string => a !== undefined));
+  } catch {
+    return [];
+  }
+}

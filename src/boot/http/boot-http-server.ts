@@ -22,6 +22,7 @@ import type { EventSink } from '../../events/boot-event.ts';
 import type { Logger } from '../../util/logger.ts';
 import { VERSION_FILES } from '../../images/repository/image-layout.ts';
 import { imageNameProblem } from '../../images/repository/image-ref.ts';
+import type { SiteInitrd } from '../site/site-initrd.ts';
 import type { ImageRepository } from '../../images/repository/image-repository.ts';
 import type { ProfileBoot } from '../../profiles/profile-boot.ts';
 import { discoveryScript, localBootScript, bootScript } from '../ipxe/scripts.ts';
@@ -44,6 +45,10 @@ export interface BootHttpOptions {
   profilesDir: string;
   /** Where image versions' kernels and initramfs files are; without it none are served (benchmarks of the rest). */
   images?: ImageRepository;
+  /** The site layer initrd (berth's CA) that image boots load after the image's initramfs. */
+  site?: SiteInitrd;
+  /** The node API's HTTPS port on the address a node reached the boot server at, for `berth.server=`. */
+  apiPort?: (localAddress: string) => number | undefined;
   target: BootHttpTarget;
   events: EventSink;
   log: Logger;
@@ -53,7 +58,8 @@ const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const LOADERS = new Set(['ipxe.efi', 'snponly.efi', 'undionly.kpxe', 'ipxe.pxe']);
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 const VERSION = /^[1-9][0-9]{0,8}$/;
-const IMAGE_BOOT_FILES = new Set<string>([VERSION_FILES.kernel, VERSION_FILES.initramfs]);
+/** The artifact too: it is ciphertext under a dm-verity tree, useless without the key the node API guards. */
+const IMAGE_BOOT_FILES = new Set<string>([VERSION_FILES.kernel, VERSION_FILES.initramfs, VERSION_FILES.artifact]);
 
 export class BootHttpServer {
   readonly #options: BootHttpOptions;
@@ -116,6 +122,12 @@ export class BootHttpServer {
         const path = join(this.#options.profilesDir, parts[2]!, parts[3]!);
         return await this.#file(request, response, url, ip, path, { profile: parts[2]!, file: parts[3]! });
       }
+      if (parts[1] === 'site.cpio' && parts.length === 2 && this.#options.site) {
+        const bytes = await this.#options.site.bytes();
+        response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length, 'cache-control': 'no-store' });
+        response.end(request.method === 'HEAD' ? undefined : bytes);
+        return;
+      }
       const images = this.#options.images;
       if (images && parts[1] === 'images' && parts.length === 5 && imageNameProblem(parts[2]!) === undefined && VERSION.test(parts[3]!) && IMAGE_BOOT_FILES.has(parts[4]!)) {
         const path = join(images.layout(parts[2]!).versionDir(Number(parts[3])), parts[4]!);
@@ -172,8 +184,18 @@ export class BootHttpServer {
     const folder = boot.files.from === 'image' ? `images/${boot.files.image}/${boot.files.version}` : `profiles/${profile}`;
     const image: Record<string, string> = boot.files.from === 'image' ? { image: `${boot.files.image}@${boot.files.version}` } : {};
     const file = (name: string) => ({ name, url: `${base}/boot/${folder}/${name}?node=${encodeURIComponent(node)}` });
+    const initrds = boot.initrds.map(file);
+    let args = kernelArgs;
+    if (boot.files.from === 'image') {
+      // What the node-side code (src/node-side) needs to find berth again: who it is, where the node API is, and the CA to trust it (site layer).
+      if (this.#options.site) initrds.push({ name: 'site.cpio', url: `${base}/boot/site.cpio` });
+      const local = (request.socket.localAddress ?? '').replace(/^::ffff:/, '');
+      const apiPort = this.#options.apiPort?.(local);
+      const server = apiPort && local ? ` berth.server=https://${local.includes(':') ? `[${local}]` : local}:${apiPort}` : '';
+      args = `ip=dhcp berth.node=${node} berth.boot=${base}${server} ${kernelArgs}`;
+    }
     events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'boot', profile, ...image } });
-    return text(response, 200, bootScript({ node, profile, kernel: file(boot.kernel), initrds: boot.initrds.map(file), kernelArgs, retryUrl: self, ...(mac ? { mac } : {}) }));
+    return text(response, 200, bootScript({ node, profile, kernel: file(boot.kernel), initrds, kernelArgs: args, retryUrl: self, ...(mac ? { mac } : {}) }));
   }
 }
 

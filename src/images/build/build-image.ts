@@ -15,7 +15,7 @@ import type { TreeInfo } from '../repository/tree-info.ts';
 import { withNewTree } from '../unpack/unpack-version.ts';
 import { planBuild } from './build-plan.ts';
 import { resolveDistro } from './distros.ts';
-import { installNodeSupport, regenerateInitramfs } from './node-support.ts';
+import { enableNodeServices, installNodeSupport, regenerateInitramfs } from './node-support.ts';
 
 export interface BuildOptions {
   distro: string;
@@ -58,6 +58,7 @@ export async function buildImage(repo: ImageRepository, name: string, options: B
     }
     options.progress?.('installing berth node-side boot support');
     await installNodeSupport(root);
+    await enableNodeServices(root, name);
     options.progress?.(`rebuilding the initramfs with ${distro.initramfsTool}`);
     await regenerateInitramfs(root, name, distro.initramfsTool);
     const now = new Date().toISOString();

@@ -13,6 +13,9 @@ const NODE_SIDE = join(import.meta.dirname, '../../node-side');
 /** Source (under src/node-side) → destination in the image, and mode. */
 const FILES: [string, string, number][] = [
   ['core/berth-boot.sh', 'usr/lib/berth/berth-boot.sh', 0o644],
+  ['core/berth-report.sh', 'usr/lib/berth/berth-report', 0o755],
+  ['systemd/berth-booted.service', 'etc/systemd/system/berth-booted.service', 0o644],
+  ['systemd/80-berth-dhcp.network', 'etc/systemd/network/80-berth-dhcp.network', 0o644],
   ['initramfs-tools/hooks/berth', 'usr/share/initramfs-tools/hooks/berth', 0o755],
   ['initramfs-tools/scripts/berth', 'usr/share/initramfs-tools/scripts/berth', 0o644],
   ['dracut/90berth/module-setup.sh', 'usr/lib/dracut/modules.d/90berth/module-setup.sh', 0o755],
@@ -35,6 +38,11 @@ export async function installNodeSupport(root: string): Promise<string[]> {
   await writeFile(dracutConf, '# berth: diskless boot support (root=berth)\nadd_dracutmodules+=" berth "\n', { mode: 0o644 });
   installed.push('/etc/dracut.conf.d/90-berth.conf');
   return installed;
+}
+
+/** Services the booted OS runs for berth: DHCP on every wired interface, and the `booted` report. */
+export async function enableNodeServices(root: string, hostname: string): Promise<void> {
+  await namespaceRun(root, hostname, ['systemctl', 'enable', 'systemd-networkd.service', 'berth-booted.service']);
 }
 
 export type InitramfsTool = 'initramfs-tools' | 'dracut';

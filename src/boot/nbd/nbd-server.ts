@@ -1,0 +1,194 @@
+/**
+ * berth's NBD server: serves packed image versions, read-only, to tethered
+ * diskless nodes. Each node's kernel NBD client attaches one path per berth
+ * server and stacks dm-multipath, dm-verity and dm-crypt on top, so this
+ * server only ever has to hand out bytes of immutable files, fast, to many
+ * nodes, and survive whatever arrives on the port.
+ *
+ * The server owns the listening socket, the connection limit, the counters
+ * and shutdown; each client is an NbdConnection. Which exports exist is not
+ * its business: `exportFor(name)` answers (a store lookup in the daemon, a
+ * Map in tests), and is asked again on every connection, so a version
+ * published or withdrawn takes effect for the next client without a restart.
+ *
+ * Spec: the NBD project's doc/proto.md. What berth implements of it is
+ * listed in README.md.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { BerthError } from '../../errors.ts';
+import type { Logger } from '../../util/logger.ts';
+import type { RefusalReason } from './nbd-constants.ts';
+import { clientAddress, NbdConnection } from './nbd-connection.ts';
+import { PositionalReader } from './positional-reader.ts';
+import { ReplyBuffers } from './reply-buffers.ts';
+
+/** IANA-registered NBD port. */
+export const defaultNbdPort = 10809;
+
+export interface NbdExport {
+  /** What the client asks for (NBD_OPT_GO / NBD_OPT_EXPORT_NAME). */
+  name: string;
+  /** The file served; opened once per connection, read with positional reads. */
+  path: string;
+  /** Bytes served; the file must hold at least this many. */
+  size: number;
+  /** Shown by `nbdinfo --list` and in NBD_INFO_DESCRIPTION. */
+  description?: string;
+}
+
+export interface NbdEvent {
+  source: 'nbd';
+  /** attach {export, via, size} | detach {export, requests, bytes, durationMs, reason} | refused {reason, export?, why?} */
+  step: string;
+  ip?: string;
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface NbdServerOptions {
+  /** Address to listen on ('0.0.0.0', '::', '127.0.0.1', ...). */
+  host: string;
+  /** TCP port; 0 picks a free one (see `port` after start()). Default 10809. */
+  port?: number;
+  /** The export a client names, or undefined when there is none. The empty name is the default export. */
+  exportFor(name: string): Promise<NbdExport | undefined> | NbdExport | undefined;
+  /** Answers NBD_OPT_LIST; without it listing is refused with NBD_REP_ERR_POLICY. */
+  listExports?(): Promise<NbdExport[]> | NbdExport[];
+  log: Logger;
+  events?: { emit(e: NbdEvent): void };
+  /** Open connections; more are closed at once and counted as refused 'max-connections'. Default 1024. */
+  maxConnections?: number;
+  /** From connect to the transmission phase. Default 10 s. */
+  handshakeTimeoutMs?: number;
+}
+
+export interface NbdServerStats {
+  /** Connections open now. */
+  connections: number;
+  /** Connections accepted since start (refused ones not included). */
+  connectionsTotal: number;
+  /** Transmission requests received (READ, DISC, refused ones...). */
+  requests: number;
+  /** Export bytes sent in READ replies. */
+  bytesRead: number;
+  /** Refusals by reason (see RefusalReason in nbd-constants.ts). */
+  refused: Record<string, number>;
+}
+
+/** How long stop() lets transmission-phase clients get their outstanding replies. */
+const stopGraceMs = 2000;
+
+export class NbdServer {
+  private readonly options: NbdServerOptions & { port: number; maxConnections: number; handshakeTimeoutMs: number };
+  private readonly callerOptions: NbdServerOptions;
+  private readonly log: Logger;
+  private server: Server | undefined;
+  private readonly connections = new Set<NbdConnection>();
+  private readonly counters = { connectionsTotal: 0, requests: 0, bytesRead: 0 };
+  private readonly refusals = new Map<string, number>();
+  private readonly files = new PositionalReader();
+  private readonly buffers = new ReplyBuffers();
+
+  constructor(o: NbdServerOptions) {
+    const options = { ...o, port: o.port ?? defaultNbdPort, maxConnections: o.maxConnections ?? 1024, handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10_000 };
+    const bad = (what: string) => new BerthError('BERTH_CONFIG', `NBD server: ${what}`, { attribute: what.split(' ')[0] });
+    if (typeof options.host !== 'string' || options.host === '') throw bad('host must be an address to listen on, such as 0.0.0.0');
+    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw bad(`port must be 0..65535, not ${options.port}`);
+    if (!Number.isInteger(options.maxConnections) || options.maxConnections < 1) throw bad(`maxConnections must be 1 or more, not ${options.maxConnections}`);
+    if (!(options.handshakeTimeoutMs > 0)) throw bad(`handshakeTimeoutMs must be positive, not ${options.handshakeTimeoutMs}`);
+    if (typeof options.exportFor !== 'function') throw bad('exportFor must be a function');
+    this.options = options;
+    this.callerOptions = o;
+    this.log = o.log.child({ component: 'nbd' });
+  }
+
+  async start(): Promise<void> {
+    if (this.server) throw new BerthError('BERTH_CONFLICT', 'NBD server: start() called twice');
+    // allowHalfOpen: a client that shuts down its sending side still gets the replies it asked for.
+    // noDelay: replies are whole messages, written once each; Nagle would only hold them back.
+    // keepAlive: a node that vanished (power cut) is noticed and its connection and file released.
+    const server = createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      const failed = (e: NodeJS.ErrnoException) => {
+        this.server = undefined;
+        reject(new BerthError('BERTH_UNAVAILABLE', `NBD server cannot listen on ${this.options.host}:${this.options.port}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (another NBD server, e.g. nbd-server or nbdkit, may hold the port; stop it or choose another port)' : ''}`));
+      };
+      server.once('error', failed);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', failed);
+        server.on('error', (e) => this.log.error('NBD server socket error', { error: e }));
+        resolve();
+      });
+    });
+    this.log.info('NBD server listening', { host: this.options.host, port: this.port });
+  }
+
+  /** The port listened on (the real one when started with port 0). */
+  get port(): number {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : this.options.port;
+  }
+
+  /** Stops accepting; clients in transmission get their outstanding replies (up to 2 s), then every connection is closed. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const c of this.connections) c.shutdown(stopGraceMs);
+    await Promise.all([...this.connections].map((c) => c.closed));
+    await closed;
+    this.log.info('NBD server stopped');
+  }
+
+  stats(): NbdServerStats {
+    return {
+      connections: this.connections.size,
+      connectionsTotal: this.counters.connectionsTotal,
+      requests: this.counters.requests,
+      bytesRead: this.counters.bytesRead,
+      refused: Object.fromEntries(this.refusals),
+    };
+  }
+
+  private accept(socket: Socket): void {
+    socket.on('error', () => {}); // until the connection takes over; a reset before then must not crash us
+    if (!this.server) {
+      socket.destroy(); // stopping
+      return;
+    }
+    if (this.connections.size >= this.options.maxConnections) {
+      this.refuse('max-connections');
+      const ip = clientAddress(socket.remoteAddress);
+      this.log.warn('NBD connection refused: too many connections', { ip, maxConnections: this.options.maxConnections });
+      try {
+        this.options.events?.emit({ source: 'nbd', step: 'refused', ip, detail: { reason: 'max-connections' } });
+      } catch {
+        // the event sink's failure must not keep the socket open
+      }
+      socket.destroy();
+      return;
+    }
+    this.counters.connectionsTotal++;
+    const connection = new NbdConnection(socket, {
+      // Called through the caller's object, so methods of a class instance keep their `this`.
+      exportFor: (name) => this.callerOptions.exportFor(name),
+      ...(this.callerOptions.listExports ? { listExports: () => this.callerOptions.listExports!() } : {}),
+      log: this.log,
+      ...(this.options.events ? { events: this.options.events } : {}),
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      files: this.files,
+      buffers: this.buffers,
+      onRefused: (reason) => this.refuse(reason),
+      onRequest: () => this.counters.requests++,
+      onBytesRead: (n) => (this.counters.bytesRead += n),
+    });
+    this.connections.add(connection);
+    void connection.closed.then(() => this.connections.delete(connection));
+    connection.start();
+  }
+
+  private refuse(reason: RefusalReason): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+}

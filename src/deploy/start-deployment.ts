@@ -1,0 +1,49 @@
+/**
+ * `berth deploy <noderange> <profile>`: the nodes' next network boot brings
+ * up that profile. It sets what the boot services and the node API read,
+ * in one inventory change: `deployment.pending_profile`, `deployment.armed`
+ * (so the node can get its key) and `deployment.state=pending`.
+ *
+ * Checked first, so nothing is armed for a deployment that cannot boot: the
+ * profile exists and resolves to a packed version now, and no node is
+ * `deployment.lock=locked`.
+ */
+import { BerthError } from '../errors.ts';
+import { compressNodes } from '../inventory/noderange/index.ts';
+import type { Inventory } from '../inventory/inventory.ts';
+import type { ImageRepository } from '../images/repository/image-repository.ts';
+import { profileBoot } from '../profiles/profile-boot.ts';
+import type { ProfileRepository } from '../profiles/profile-repository.ts';
+import { armingState } from './arming.ts';
+
+export interface DeploymentStarted {
+  nodes: string[];
+  noderange: string;
+  profile: string;
+  /** What the profile boots now, e.g. compute@4 (a `latest` profile may boot a newer one later). */
+  boots: string;
+  arm: string;
+}
+
+export async function startDeployment(inventory: Inventory, profiles: ProfileRepository, images: ImageRepository, range: string, profileName: string, arm: string): Promise<DeploymentStarted> {
+  const nodes = inventory.expand(range);
+  if (nodes.length === 0) throw new BerthError('BERTH_NOT_FOUND', `'${range}' selects no nodes`);
+  const arming = armingState(arm);
+  if (!arming.armed) throw new BerthError('BERTH_BAD_INPUT', `--arm ${arm}: ${arming.why}; use once, continuous or until=<ISO time in the future>`);
+  const profile = await profiles.read(profileName);
+  const boot = await profileBoot(profile, profiles.folder(profileName), images);
+  const resolver = inventory.resolver();
+  const locked = nodes.filter((n) => {
+    try {
+      return resolver.value(inventory.node(n)!, 'deployment.lock') === 'locked';
+    } catch {
+      return false;
+    }
+  });
+  if (locked.length > 0) {
+    throw new BerthError('BERTH_CONFLICT', `deployment.lock is locked on ${compressNodes(locked)}; unlock them first (berth node set ${compressNodes(locked)} deployment.lock=unlocked)`);
+  }
+  await inventory.changeNodes(nodes, { set: { 'deployment.pending_profile': profileName, 'deployment.armed': arm, 'deployment.state': 'pending' } });
+  const boots = boot.files.from === 'image' ? `${boot.files.image}@${boot.files.version}` : `kernel profile ${profileName}`;
+  return { nodes, noderange: compressNodes(nodes), profile: profileName, boots, arm };
+}
