@@ -13,17 +13,10 @@
  */
 import { BerthError } from '../../errors.ts';
 import { run } from '../../util/run.ts';
+import type { VersionMetadata } from '../repository/version-metadata.ts';
 
-export interface VerityParameters {
-  version: 1;
-  hashAlgorithm: 'sha256';
-  dataBlockSize: 4096;
-  hashBlockSize: 4096;
-  dataBlocks: number;
-  hashOffset: number;
-  salt: string;
-  rootHash: string;
-}
+/** As recorded in a version's metadata (the one definition). */
+export type VerityParameters = VersionMetadata['verity'];
 
 /** Reads every block and checks it against the root hash (`veritysetup verify`); throws BERTH_CORRUPT on mismatch. */
 export async function verifyVerity(artifact: string, parameters: VerityParameters, what: string): Promise<void> {
