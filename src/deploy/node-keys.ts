@@ -69,7 +69,7 @@ export class NodeKeyService {
     return { key, arming: armed.mode };
   }
 
-  /** The node a key belongs to, or undefined; constant time in the key. */
+  /** Whether `key` is the node's current key; constant time in the key. */
   async verify(node: string, key: string): Promise<boolean> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(key)) return false;
     const doc = await this.#store.read((reader) => reader.get<StoredNodeKey>(KIND, node));

@@ -18,8 +18,8 @@ import { hostPrincipals } from '../../src/ssh/principals.ts';
 import { ensureSshCa } from '../../src/ssh/ssh-ca.ts';
 import type { SshCa } from '../../src/ssh/ssh-ca.ts';
 import { run } from '../../src/util/run.ts';
-import { missingSshPrerequisite, startSshLab } from './cert-ssh-server.ts';
-import type { SshLab } from './cert-ssh-server.ts';
+import { missingSshPrerequisite, startSshLab } from '../helpers/ssh-lab.ts';
+import type { SshLab } from '../helpers/ssh-lab.ts';
 
 const missing = await missingSshPrerequisite();
 

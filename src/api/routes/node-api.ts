@@ -11,6 +11,7 @@
  * and verity root hash only to a node whose pending or current profile boots
  * that very version.
  */
+import type { ServerResponse } from 'node:http';
 import { BerthError } from '../../errors.ts';
 import type { Principal } from '../auth.ts';
 import { ImageRepository } from '../../images/repository/image-repository.ts';
@@ -26,6 +27,13 @@ import type { Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
 const STATES = ['booting', 'booted', 'installing', 'post', 'installed', 'failed'] as const;
+
+/** Plain text for the node's shell code, which reads it without a JSON parser. */
+function sendText(response: ServerResponse, text: string): typeof STREAMED {
+  response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  response.end(text);
+  return STREAMED;
+}
 
 /** The node this request may act for: the path's node, if the key is that node's. */
 function self(principal: Principal, name: string): string {
@@ -157,10 +165,7 @@ export function nodeApiRoutes(services: Services): Route[] {
           if (!/^[A-Za-z0-9@._$/+=-]*$/.test(v)) throw new BerthError('BERTH_INTERNAL', `${k} of ${node} has characters the node-side shell must not see`);
           return `${k}='${v}'\n`;
         });
-        const text = lines.join('');
-        response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-        response.end(text);
-        return STREAMED;
+        return sendText(response, lines.join(''));
       },
     },
     {
@@ -194,10 +199,7 @@ export function nodeApiRoutes(services: Services): Route[] {
       summary: "root's authorized_keys for the node (ssh.admin_keys), as text",
       handler: ({ params, principal, response }) => {
         const node = self(principal, params['name']!);
-        const text = authorizedKeys({ attribute: value(node, 'ssh.admin_keys') ?? '' });
-        response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-        response.end(text);
-        return STREAMED;
+        return sendText(response, authorizedKeys({ attribute: value(node, 'ssh.admin_keys') ?? '' }));
       },
     },
     {

@@ -12,7 +12,7 @@ import { SubprocessError, run } from '../../util/run.ts';
 import type { ImageRepository } from '../repository/image-repository.ts';
 import { requireImageName } from '../repository/image-ref.ts';
 import type { TreeInfo } from '../repository/tree-info.ts';
-import { withNewTree } from '../unpack/unpack-version.ts';
+import { withNewTree } from '../tree/new-tree.ts';
 import { planBuild } from './build-plan.ts';
 import { resolveDistro } from './distros.ts';
 import { enableNodeServices, installNodeSupport, regenerateInitramfs } from './node-support.ts';

@@ -8,7 +8,7 @@
  * also catches a key that does not belong to the version.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.ts';
 import { run } from '../../util/run.ts';
@@ -17,10 +17,9 @@ import { verifyVerity } from '../pack/verity.ts';
 import type { ImageRepository } from '../repository/image-repository.ts';
 import { parseImageRef, requireImageName } from '../repository/image-ref.ts';
 import type { TreeInfo } from '../repository/tree-info.ts';
-import { writeTreeInfo } from '../repository/tree-info.ts';
 import type { VersionMetadata } from '../repository/version-metadata.ts';
 import { copyTree } from '../tree/copy-tree.ts';
-import { removeTree } from '../tree/remove-tree.ts';
+import { withNewTree } from '../tree/new-tree.ts';
 
 export async function unpackVersion(repo: ImageRepository, ref: string, as?: string): Promise<{ metadata: VersionMetadata; tree: TreeInfo }> {
   const metadata = await repo.resolve(ref);
@@ -54,30 +53,6 @@ export async function cloneImage(repo: ImageRepository, from: string, to: string
     const { name: _n, created: _c, ...rest } = source;
     return { ...rest, name: to, origin: 'clone', created: now, modified: now };
   });
-}
-
-/**
- * Makes trees/<name> appear whole or not at all: the work happens in a
- * hidden sibling folder that is renamed into place at the end.
- */
-export async function withNewTree(repo: ImageRepository, name: string, fill: (root: string) => Promise<TreeInfo>): Promise<TreeInfo> {
-  const layout = repo.layout(name);
-  if (await stat(layout.treeDir).catch(() => undefined)) {
-    throw new BerthError('BERTH_EXISTS', `image '${name}' already has a tree at ${layout.treeDir}; remove it first (berth image remove ${name} --tree) or choose another name`);
-  }
-  const partial = join(repo.state.trees, `.partial-${name}-${process.pid}`);
-  await removeTree(partial);
-  await mkdir(partial, { mode: 0o755 });
-  try {
-    const info = await fill(join(partial, 'root'));
-    await writeTreeInfo(join(partial, 'tree.json'), info);
-    await rename(partial, layout.treeDir);
-    return info;
-  } catch (e) {
-    await removeTree(partial).catch(() => {});
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new BerthError('BERTH_NO_SPACE', `no space left under ${repo.state.trees} while making the tree of ${name}`);
-    throw e;
-  }
 }
 
 async function decryptSquashfs(artifact: string, output: string, key: Buffer, metadata: VersionMetadata): Promise<void> {

@@ -20,7 +20,7 @@ export async function run(context: CommandContext): Promise<void> {
   }
   const packages = ((context.values['packages'] as string[] | undefined) ?? []).flatMap((p) => p.split(/[,\s]+/)).filter((p) => p !== '');
   const repo = await localImages(context, { write: true });
-  const say = progress(context);
+  const say = progress();
   const started = Date.now();
   const tree = await buildImage(repo, name, {
     distro,

@@ -1,7 +1,6 @@
 import { BerthError } from '../../../errors.ts';
 import { captureTree } from '../../../images/capture/capture-tree.ts';
-import { writeTreeInfo } from '../../../images/repository/tree-info.ts';
-import { withNewTree } from '../../../images/unpack/unpack-version.ts';
+import { withNewTree } from '../../../images/tree/new-tree.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 import { localImages, progress } from './local-images.ts';
@@ -46,7 +45,7 @@ export async function run(context: CommandContext): Promise<void> {
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new BerthError('BERTH_BAD_INPUT', `--port ${context.values['port']} is not a TCP port`);
   const repo = await localImages(context, { write: true });
   const host = await nodeAddress(context, node);
-  const say = progress(context);
+  const say = progress();
   say(`capturing ${node} (${host}) over ssh into image ${name}`);
   const abort = new AbortController();
   const stop = () => abort.abort();
@@ -70,7 +69,6 @@ export async function run(context: CommandContext): Promise<void> {
       const now = new Date().toISOString();
       return { name, origin: 'capture', capturedFrom: { node, host }, created: now, modified: now };
     });
-    await writeTreeInfo(repo.layout(name).treeInfo, tree);
     for (const warning of captured?.warnings ?? []) say(`warning: ${warning}`);
     if (context.json) return printJson({ ...tree, ...captured, destination: repo.layout(name).treeRoot });
     process.stdout.write(

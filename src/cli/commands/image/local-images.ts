@@ -26,8 +26,8 @@ export async function localImages(context: CommandContext, opts: { write?: boole
 }
 
 /** Progress lines on stderr, so stdout stays the result (and --json stays parseable). */
-export function progress(context: CommandContext): (text: string) => void {
-  return (text) => process.stderr.write(`${context.json ? '' : ''}berth: ${text}\n`);
+export function progress(): (text: string) => void {
+  return (text) => process.stderr.write(`berth: ${text}\n`);
 }
 
 export function commandLine(): string {

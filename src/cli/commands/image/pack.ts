@@ -14,7 +14,7 @@ export async function run(context: CommandContext): Promise<void> {
   const epochText = process.env['SOURCE_DATE_EPOCH'];
   if (epochText !== undefined && epochText !== '' && !/^[0-9]{1,12}$/.test(epochText)) throw new BerthError('BERTH_BAD_INPUT', `SOURCE_DATE_EPOCH='${epochText}' is not a number of seconds`);
   const repo = await localImages(context, { write: true });
-  const say = progress(context);
+  const say = progress();
   const metadata = await packImage(repo, name, {
     ...(levelText !== undefined ? { level: Number(levelText) } : {}),
     ...(epochText ? { sourceDateEpoch: Number(epochText) } : {}),

@@ -1,10 +1,10 @@
 /**
- * Real OpenSSH servers presenting host certificates, for the SSH CA tests.
- * One network namespace per test file (`berth-sshca-<pid>-<hex>`), reached
- * over a veth pair with a private /30; inside it, any number of sshd
- * instances, each on its own port with its own host key and certificate, so
- * each case (good certificate, wrong principal, expired, other CA) has a
- * server of its own. The approach follows test/images/capture/ssh-server.ts.
+ * Real OpenSSH servers for tests (the SSH CA tests, the capture tests).
+ * One network namespace per lab (`berth-sshca-<pid>-<hex>`), reached over a
+ * veth pair with a private /30; inside it, any number of sshd instances, each
+ * on its own port with its own host key and, optionally, certificate, so each
+ * case (good certificate, wrong principal, expired, other CA) can have a
+ * server of its own. Nothing of the machine's own sshd setup is used.
  *
  * Each sshd is stopped by the PID we started; the namespace is deleted by
  * name, which takes the veth pair with it. /run/sshd (sshd's privilege
