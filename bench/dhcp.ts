@@ -212,7 +212,7 @@ function startServer(name: ServerName, dir: string, link: VethLink): RunningServ
       ].join('\n'),
     );
     command = BERTH;
-    args = ['serve', '--state-dir', join(dir, 'state'), '--config', config, '--listen', '127.0.0.1:0', '--boot-http-port', '0', '--tftp-port', '0'];
+    args = ['serve', '--state-dir', join(dir, 'state'), '--config', config, '--listen', '127.0.0.1:0', '--boot-http-port', '0', '--tftp-port', '0', '--nbd-port', '0'];
     Object.assign(env, { BERTH_LOG_FORMAT: 'json', BERTH_LOG_LEVEL: 'info' });
     if (CPU_PROF) env['NODE_OPTIONS'] = `--cpu-prof --cpu-prof-dir=${dir}`;
   } else if (name === 'kea') {

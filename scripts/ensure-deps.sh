@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 # this kernel has no device-mapper); mmdebstrap: builds Debian images; squashfs-tools: mksquashfs/unsquashfs for
 # packed images; openssh-client: image capture from a running node (tar over ssh); openssh-server: the capture test's peer.
 # libnbd-bin: nbdinfo/nbdcopy, real NBD clients in the NBD server's tests; nbdkit: the standard NBD server bench/nbd.ts compares with.
-packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin mmdebstrap squashfs-tools openssh-client openssh-server libnbd-bin nbdkit"
+# nbd-client: the kernel NBD client against berth's NBD server; swtpm, swtpm-tools: a TPM 2.0 per lab VM; tpm2-tools: reads what a VM sealed.
+packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin mmdebstrap squashfs-tools openssh-client openssh-server libnbd-bin nbdkit nbd-client swtpm swtpm-tools tpm2-tools"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

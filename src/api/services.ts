@@ -18,6 +18,10 @@ export interface Services {
   discovery: DiscoveryService;
   /** What the boot services run: ports and networks. */
   bootStatus(): Record<string, unknown>;
+  /** NBD endpoints for a tethered node that reached this server at `localAddress` (this server's, then its peers'). */
+  nbdEndpoints?(localAddress: string): string[];
+  /** Tethered nodes reading an export over NBD right now (node name, or address when unknown). */
+  nbdReaders?(exportName: string): string[];
   /** DHCP leases held now (empty when no network is served). */
   leases(): unknown[];
   /** berth's SSH CA: signs node host certificates, and is what admins' known_hosts trusts. */

@@ -24,6 +24,9 @@ import { SiteInitrd } from './site/site-initrd.ts';
 import { TftpServer } from './tftp/tftp-server.ts';
 import type { BootHttpTarget } from './http/boot-http-server.ts';
 import { InventoryBootBackend } from './inventory-backend.ts';
+import { installedDiskReason } from './installed-disk.ts';
+import { imageExports } from './nbd/image-exports.ts';
+import { NbdServer } from './nbd/nbd-server.ts';
 
 /** Debian's `ipxe` package puts its loaders here. */
 export const IPXE_DIR = '/usr/lib/ipxe';
@@ -43,6 +46,10 @@ export interface BootServicesOptions {
   events: EventLog;
   store: Store;
   log: Logger;
+  /** NBD port for tethered roots (0: any free one); null: no NBD server. */
+  nbdPort: number | null;
+  /** Other servers serving the same versions over NBD: every tethered node gets a path to each. */
+  nbdPeers: { host: string; port: number }[];
   /** HTTPS port of the API on a local address, once it listens (image boots pass it to the node). */
   apiPort?: (localAddress: string) => number | undefined;
 }
@@ -54,6 +61,7 @@ export class BootServices {
   readonly tftpRoot: string;
   dhcp: DhcpServer | undefined;
   readonly tftp: TftpServer;
+  readonly nbd: NbdServer | undefined;
   readonly #profiles: ProfileRepository;
   readonly #images: ImageRepository;
 
@@ -81,6 +89,16 @@ export class BootServices {
       events: options.events,
       log: options.log.child({ component: 'boot-http' }),
     });
+    this.nbd =
+      options.nbdPort === null
+        ? undefined
+        : new NbdServer({
+            host: '0.0.0.0',
+            port: options.nbdPort,
+            ...imageExports(this.#images),
+            log: options.log.child({ component: 'nbd' }),
+            events: { emit: (e) => options.events.emit({ ...e, ...(e.ip ? { node: this.nodeByIp(e.ip) } : {}) }) },
+          });
   }
 
   async start(): Promise<void> {
@@ -88,6 +106,7 @@ export class BootServices {
     await this.#prepareLoaders();
     await this.tftp.start();
     await this.http.start();
+    await this.nbd?.start();
     if (networks.length > 0) {
       // After HTTP, so the loader and script URLs DHCP hands out carry the real port.
       const dhcp = new DhcpServer({ networks, backend: this.backend, store, events, log, httpPort: this.http.port, ports: { server: dhcpPort, client: 68, proxy: proxyPort } });
@@ -98,8 +117,21 @@ export class BootServices {
 
   async stop(): Promise<void> {
     await this.dhcp?.stop();
+    await this.nbd?.stop();
     await this.http.stop();
     await this.tftp.stop();
+  }
+
+  /**
+   * The NBD endpoints a tethered node attaches, one path each: this server as
+   * the node reached it (`localAddress`), then every peer. Empty when this
+   * server runs no NBD.
+   */
+  nbdEndpoints(localAddress: string): string[] {
+    if (!this.nbd) return [];
+    const endpoint = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    const local = localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
+    return [endpoint(local, this.nbd.port), ...this.#options.nbdPeers.map((p) => endpoint(p.host, p.port))];
   }
 
   /** Node name for a client address, from its live DHCP lease. */
@@ -114,6 +146,7 @@ export class BootServices {
       tftpPort: this.tftp.port,
       tftpRoot: this.tftpRoot,
       leases: this.dhcp?.leases.leaseCount() ?? 0,
+      nbd: this.nbd ? { port: this.nbd.port, peers: this.nbdEndpoints('').slice(1), ...this.nbd.stats(), clients: this.nbd.clients().map((c) => ({ ...c, node: this.nodeByIp(c.ip) ?? null })) } : null,
       networks: this.#options.networks.map((n) => ({ name: n.name, subnet: n.subnet, mode: n.mode, serverAddress: n.serverAddress })),
     };
   }
@@ -157,6 +190,10 @@ export class BootServices {
         try {
           // Read at every boot: an edited profile or a newly packed `latest` applies to the next boot.
           const profile = await this.#profiles.read(pending);
+          if (profile.kind === 'image') {
+            const onDisk = installedDiskReason({ pendingProfile: pending, profile: resolver.value(node, 'deployment.profile'), state: resolver.value(node, 'deployment.state') }, profile.bootMethod);
+            if (onDisk) return { local: onDisk };
+          }
           const boot = await profileBoot(profile, this.#profiles.folder(pending), this.#images);
           const own = compileExpression(profile.kernelArgs).evaluate({ node: name, attribute: (a) => resolver.value(node, a) });
           return { boot, kernelArgs: [boot.berthArgs, own].filter((a) => a !== '').join(' ') };

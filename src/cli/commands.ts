@@ -15,7 +15,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-  { path: ['serve'], summary: 'Run the berth server', usage: 'berth serve [--state-dir DIR] [--config FILE] [--listen HOST:PORT]... [--log-level LEVEL] [--boot-http-port N] [--tftp-port N] [--dhcp-port N] [--proxy-port N]', load: () => import('./commands/serve.ts') },
+  { path: ['serve'], summary: 'Run the berth server', usage: 'berth serve [--state-dir DIR] [--config FILE] [--listen HOST:PORT]... [--log-level LEVEL] [--boot-http-port N] [--tftp-port N] [--dhcp-port N] [--proxy-port N] [--nbd-port N|off]', load: () => import('./commands/serve.ts') },
   { path: ['status'], summary: 'Show whether the server runs, its version and inventory size', usage: 'berth status', load: () => import('./commands/status.ts') },
   { path: ['node', 'define'], summary: 'Define nodes', usage: 'berth node define <noderange> [groups=G1,G2] [ATTR=VALUE...] | berth node define --csv FILE', load: () => import('./commands/node/define.ts') },
   { path: ['node', 'set'], summary: 'Set attributes (or groups=...) of nodes', usage: 'berth node set <noderange> ATTR=VALUE... [groups=G1,G2]', completes: 'nodes', load: () => import('./commands/node/set.ts') },

@@ -26,6 +26,8 @@ export interface BerthLabOptions {
   mode?: 'full' | 'proxy';
   /** Define the lab's VMs as nodes lab1..labN (default), or leave some unknown for discovery. */
   defineNodes?: number;
+  /** More keys of the config file's `boot:` section, as YAML lines indented by two (e.g. `  nbd_peers: [...]`). */
+  bootConfig?: string[];
   logger?: Logger;
 }
 
@@ -63,7 +65,7 @@ export async function startBerthLab(options: BerthLabOptions): Promise<BerthLab>
       ...(mode === 'full' ? [`    pool: ${prefix}.100-${prefix}.199`, `    gateway: ${serverAddress}`, `    dns_servers: [${serverAddress}]`] : []),
     ];
     const config = join(lab.dir, 'berth.yaml');
-    await writeFile(config, `state_dir: ${stateDir}\nlog:\n  format: json\nboot:\n  networks:\n${network.join('\n')}\n`);
+    await writeFile(config, `state_dir: ${stateDir}\nlog:\n  format: json\nboot:\n${(options.bootConfig ?? []).map((l) => `${l}\n`).join('')}  networks:\n${network.join('\n')}\n`);
     const socket = join(stateDir, 'admin.sock');
     const berth = lab.runInNamespace(BERTH, ['serve', '--config', config, '--listen', '127.0.0.1:0', '--listen', `${serverAddress}:8443`], {
       label: 'berth serve',

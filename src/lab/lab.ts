@@ -22,6 +22,8 @@ import { defaultLabsRoot, namespacePrefix, stateFileOf } from './paths.ts';
 import { isRunning, processStartTime } from './process-record.ts';
 import { listLabStateFiles, readLabState, writeLabState } from './state-file.ts';
 import type { LabNodeState, LabState } from './state-file.ts';
+import { startSwtpm } from './swtpm.ts';
+import type { SwtpmHandle } from './swtpm.ts';
 import { startVm } from './vm.ts';
 import type { Firmware, VmHandle, VmOptions } from './vm.ts';
 
@@ -43,7 +45,14 @@ export interface LabUpOptions {
   logger?: Logger;
 }
 
-export type BootVmOverrides = Partial<Pick<VmOptions, 'firmware' | 'memoryMb' | 'tpm' | 'extraArgs' | 'accel' | 'directBoot' | 'nicRom'>>;
+export type BootVmOverrides = Partial<Pick<VmOptions, 'firmware' | 'memoryMb' | 'tpm' | 'extraArgs' | 'accel' | 'directBoot' | 'nicRom' | 'disk' | 'bootFrom'>> & {
+  /**
+   * A TPM 2.0 (swtpm.ts) for this boot. Its state is the node's, kept in the
+   * lab directory from one boot of the node to the next (a sealed key
+   * survives a power cycle); swtpm is stopped when the VM ends.
+   */
+  swtpm?: boolean;
+};
 
 export interface Lab {
   /** Also the namespace name: berth-lab-<6 hex>. */
@@ -155,6 +164,14 @@ export async function labUp(options: LabUpOptions): Promise<Lab> {
   logger.info('lab up', { lab: name, nodes: options.nodes, stateFile });
 
   const labState = state;
+  /** One swtpm per node at a time: a VM that is still ending must not share the state directory with the next boot. */
+  const tpms = new Map<string, SwtpmHandle>();
+  const nodeTpm = async (nodeName: string) => {
+    await tpms.get(nodeName)?.stop();
+    const tpm = await startSwtpm({ name: nodeName, stateDir: join(dir, `${nodeName}.tpm`), socket: join(dir, `${nodeName}.swtpm.sock`), logFile: join(dir, `${nodeName}.swtpm.log`), namespace: ns });
+    tpms.set(nodeName, tpm);
+    return tpm;
+  };
   return {
     name,
     dir,
@@ -162,10 +179,12 @@ export async function labUp(options: LabUpOptions): Promise<Lab> {
     namespace: ns,
     bridgeAddress: ns.bridge.address,
     nodes: labState.nodes,
-    async bootVm(index, overrides = {}) {
+    async bootVm(index, { swtpm, ...overrides } = {}) {
       const node = labState.nodes[index];
       if (!node) throw new BerthError('BERTH_NOT_FOUND', `lab ${name} has no node ${index} (it has 0..${labState.nodes.length - 1})`);
-      return startVm({
+      const tpm = swtpm ? await nodeTpm(node.name) : undefined;
+      if (tpm) overrides.tpm = { socket: tpm.socket };
+      const vm = startVm({
         name: node.name,
         mac: node.mac,
         uuid: node.uuid,
@@ -177,6 +196,8 @@ export async function labUp(options: LabUpOptions): Promise<Lab> {
         ...(options.memoryMb !== undefined ? { memoryMb: options.memoryMb } : {}),
         ...overrides,
       });
+      if (tpm) void vm.then((v) => v.exited, () => undefined).then(() => tpm.stop());
+      return vm;
     },
     runInNamespace: (cmd, args, spawnOptions) => ns.spawn(cmd, args, spawnOptions),
     down,

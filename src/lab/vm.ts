@@ -1,5 +1,6 @@
 /**
- * One QEMU virtual machine on the lab network: network boot only, serial
+ * One QEMU virtual machine on the lab network: network boot (and, given a
+ * disk file, the disk after it, or the disk alone with PXE off), serial
  * console written to a file, a known MAC and SMBIOS UUID, so it looks to berth
  * like a bare-metal node that was just racked.
  *
@@ -62,6 +63,19 @@ export interface VmOptions {
    */
   nicRom?: 'ipxe' | 'firmware';
   /**
+   * A disk image file (raw, or qcow2 by its `.qcow2` name) attached as a
+   * virtio-blk disk with serial `berth-disk0` (/dev/disk/by-id/virtio-berth-disk0).
+   * It stays after the VM: the next boot of the node finds what was installed.
+   */
+  disk?: string;
+  /**
+   * 'network' (default): the NIC first, then the disk, as a node whose
+   * firmware tries PXE first (berth's "boot local disk" script exits iPXE
+   * and the firmware goes on to the disk). 'disk': PXE disabled, the disk
+   * only: no option ROM and no boot index on the NIC, and OVMF's own PXE off.
+   */
+  bootFrom?: 'network' | 'disk';
+  /**
    * Boot this kernel directly (QEMU -kernel) instead of from the network: the
    * reference against which network boots are timed in the same run.
    */
@@ -115,6 +129,8 @@ export interface VmPlan {
   extraArgs?: string[];
   directBoot?: DirectBoot;
   nicRom?: 'ipxe' | 'firmware';
+  disk?: string;
+  bootFrom?: 'network' | 'disk';
 }
 
 const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -122,6 +138,8 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 /** QEMU's command line for `plan`. Pure, so the command line can be tested without booting. */
 export function qemuArgs(plan: VmPlan): string[] {
+  const fromDisk = plan.bootFrom === 'disk';
+  if (fromDisk && plan.disk === undefined) throw new BerthError('BERTH_BAD_INPUT', `VM ${plan.name} is to boot from its disk but has none; give it one (disk: <file>)`);
   const args = [
     '-name', plan.name,
     '-machine', 'q35',
@@ -137,24 +155,37 @@ export function qemuArgs(plan: VmPlan): string[] {
     '-serial', 'chardev:console',
     '-smbios', `type=1,uuid=${plan.uuid}`,
     '-netdev', `tap,id=net0,ifname=${plan.tap},script=no,downscript=no`,
-    // bootindex puts the NIC first for both SeaBIOS and OVMF (via fw_cfg "bootorder").
-    '-device', `virtio-net-pci,netdev=net0,mac=${plan.mac},bootindex=1${plan.nicRom === 'firmware' ? ',romfile=' : ''}`,
+    // bootindex puts the NIC first for both SeaBIOS and OVMF (via fw_cfg "bootorder");
+    // booting from disk, the NIC has neither a boot index nor an option ROM: PXE is off.
+    '-device',
+    fromDisk
+      ? `virtio-net-pci,netdev=net0,mac=${plan.mac},romfile=`
+      : `virtio-net-pci,netdev=net0,mac=${plan.mac},bootindex=1${plan.nicRom === 'firmware' ? ',romfile=' : ''}`,
     // A reboot or triple fault ends QEMU instead of looping through PXE again,
     // so a guest that panics (panic=N on its command line) is seen to end.
     '-no-reboot',
     '-rtc', 'base=utc',
   ];
+  if (plan.disk !== undefined) {
+    const format = plan.disk.endsWith('.qcow2') ? 'qcow2' : 'raw';
+    args.push(
+      '-drive', `if=none,id=disk0,format=${format},file=${qemuOptionValue(plan.disk)}`,
+      '-device', `virtio-blk-pci,drive=disk0,serial=berth-disk0,bootindex=${fromDisk ? 1 : 2}`,
+    );
+  }
   if (plan.directBoot) {
     args.push('-kernel', plan.directBoot.kernel, '-initrd', plan.directBoot.initrd, '-append', plan.directBoot.append);
   }
   if (plan.firmware === 'bios') {
-    if (!plan.directBoot) args.push('-boot', 'order=n');
+    if (!plan.directBoot && !fromDisk) args.push('-boot', 'order=n');
   } else {
     if (plan.varsFile === undefined) throw new BerthError('BERTH_INTERNAL', `UEFI VM ${plan.name} has no variable store file`);
     args.push(
       '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuOptionValue(ovmfFiles.code)}`,
       '-drive', `if=pflash,format=raw,unit=1,file=${qemuOptionValue(plan.varsFile)}`,
     );
+    // OVMF has a network stack of its own, option ROM or not.
+    if (fromDisk) args.push('-fw_cfg', 'name=opt/org.tianocore/IPv4PXESupport,string=n', '-fw_cfg', 'name=opt/org.tianocore/IPv6PXESupport,string=n');
   }
   if (plan.tpm) {
     args.push(
@@ -203,6 +234,8 @@ export async function startVm(options: VmOptions): Promise<VmHandle> {
   if (options.extraArgs) plan.extraArgs = options.extraArgs;
   if (options.directBoot) plan.directBoot = options.directBoot;
   if (options.nicRom) plan.nicRom = options.nicRom;
+  if (options.disk !== undefined) plan.disk = options.disk;
+  if (options.bootFrom) plan.bootFrom = options.bootFrom;
 
   const qemuLog = join(dir, `${options.name}.qemu.log`);
   const args = qemuArgs(plan);

@@ -23,6 +23,7 @@ import type { LogFormat, LogLevel } from '../util/logger.ts';
 import { checkBootNetwork } from './boot-network-config.ts';
 import type { BootNetworkConfig } from './boot-network-config.ts';
 import { defaultStateDir, stateDirLayout } from './state-dir.ts';
+import { defaultNbdPort } from '../boot/nbd/nbd-server.ts';
 
 export const defaultConfigPath = '/etc/berth/berth.yaml';
 /**
@@ -68,7 +69,21 @@ export interface BerthConfig {
     proxyPort: number;
     /** Networks to serve DHCP on; none = no DHCP (TFTP and HTTP boot still run). */
     networks: BootNetworkConfig[];
+    /** NBD port for tethered roots; null: no NBD server (`nbd_port: off`). */
+    nbdPort: number | null;
+    /**
+     * The other berth servers that serve the same image versions over NBD.
+     * A tethered node attaches one path to this server and one to each peer,
+     * so it survives the loss of any of them.
+     */
+    nbdPeers: PeerAddress[];
   };
+}
+
+/** Another server's NBD endpoint, as nodes reach it. */
+export interface PeerAddress {
+  host: string;
+  port: number;
 }
 
 /** One source of settings (file, environment, flags); what it leaves out, weaker sources fill in. */
@@ -77,7 +92,7 @@ export interface ConfigLayer {
   api?: { listen?: ListenAddress[]; socket?: string; socketGroup?: string };
   log?: { level?: LogLevel; format?: LogFormat };
   tls?: { hostnames?: string[]; addresses?: string[] };
-  boot?: { httpPort?: number; tftpPort?: number; dhcpPort?: number; proxyPort?: number; networks?: BootNetworkConfig[] };
+  boot?: { httpPort?: number; tftpPort?: number; dhcpPort?: number; proxyPort?: number; networks?: BootNetworkConfig[]; nbdPort?: number | null; nbdPeers?: PeerAddress[] };
 }
 
 /**
@@ -139,6 +154,8 @@ export function mergeConfig(...layers: ConfigLayer[]): BerthConfig {
       dhcpPort: pick((l) => l.boot?.dhcpPort) ?? 67,
       proxyPort: pick((l) => l.boot?.proxyPort) ?? 4011,
       networks: pick((l) => l.boot?.networks) ?? [],
+      nbdPort: pick((l) => l.boot?.nbdPort) ?? defaultNbdPort,
+      nbdPeers: pick((l) => l.boot?.nbdPeers) ?? [],
     },
   };
 }
@@ -174,6 +191,16 @@ interface Problem {
 
 const port: Check<number> = (v) =>
   typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? { ok: true, value: v } : typeError('a port number 1-65535', v);
+
+const portOrOff: Check<number | null> = (v) => (v === 'off' ? { ok: true, value: null } : typeof v === 'number' ? port(v) : typeError('a port number 1-65535, or off', v));
+
+/** A peer is reached by nodes: it needs a real host, unlike a listen address. */
+const peerAddress: Check<PeerAddress> = (v) => {
+  const parsed = listenAddress(v);
+  if (!parsed.ok) return parsed;
+  if (parsed.value.host === undefined) return { ok: false, message: `a peer needs its address or host name, not ${JSON.stringify(v)}` };
+  return { ok: true, value: { host: parsed.value.host, port: parsed.value.port } };
+};
 
 const absolutePath: Check<string> = (v) =>
   typeof v !== 'string'
@@ -265,6 +292,8 @@ const schema: Record<string, KeySpec | Record<string, KeySpec>> = {
     dhcp_port: port,
     proxy_port: port,
     networks: { list: checkBootNetwork },
+    nbd_port: portOrOff,
+    nbd_peers: { list: peerAddress },
   },
 };
 
@@ -334,6 +363,8 @@ export function parseConfig(text: string, file: string): ConfigLayer {
     dhcpPort: v<number>('boot.dhcp_port'),
     proxyPort: v<number>('boot.proxy_port'),
     networks: v<BootNetworkConfig[]>('boot.networks'),
+    nbdPort: v<number | null>('boot.nbd_port'),
+    nbdPeers: v<PeerAddress[]>('boot.nbd_peers'),
   });
   if (boot) {
     const names = new Set<string>();

@@ -73,6 +73,8 @@ export async function startServer(options: { configPath?: string; flags?: Config
       events,
       discovery,
       bootStatus: () => boot.status(),
+      nbdEndpoints: (local) => boot.nbdEndpoints(local),
+      nbdReaders: (exportName) => [...new Set((boot.nbd?.clients() ?? []).filter((c) => c.export === exportName).map((c) => boot.nodeByIp(c.ip) ?? c.ip))].sort(),
       leases: () => (boot.dhcp?.leases.all() ?? []).map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
       sshCa,
       nodeKeys: new NodeKeyService(

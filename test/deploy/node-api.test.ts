@@ -148,11 +148,14 @@ describe('node API', () => {
   });
 
   test('booted report sets state and current profile; revoked keys open nothing', async () => {
+    // As after a boot on a key sealed in the TPM: armed once, never asked for a key.
+    assert.equal(daemon.cli(['node', 'set', 'a', 'deployment.armed=once']).code, 0);
     const r = await call('/node/v1/nodes/a/events', { auth: as('a'), body: { step: 'switch-root', state: 'booted', detail: { image: 'img@1' } } });
     assert.equal(r.status, 200);
     const show = daemon.cli(['node', 'show', 'a', 'deployment.*']).stdout;
     assert.match(show, /deployment\.state: booted/);
     assert.match(show, /deployment\.profile: p1/);
+    assert.doesNotMatch(show, /deployment\.armed/, 'once is used up by the boot');
     assert.match(daemon.cli(['node', 'timeline', 'a']).stdout, /node +switch-root/);
     const revoke = daemon.cli(['node', 'revoke-key', 'a']);
     assert.equal(revoke.code, 0);

@@ -36,7 +36,7 @@ export interface Daemon {
 export async function startDaemon(options: { stateDir?: string; extraArgs?: string[]; env?: Record<string, string> } = {}): Promise<Daemon> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
   const socket = join(stateDir, 'admin.sock');
-  const child = spawn(BERTH, ['serve', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--boot-http-port', '0', '--tftp-port', '0', ...(options.extraArgs ?? [])], {
+  const child = spawn(BERTH, ['serve', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--boot-http-port', '0', '--tftp-port', '0', '--nbd-port', '0', ...(options.extraArgs ?? [])], {
     env: { ...process.env, BERTH_LOG_FORMAT: 'json', BERTH_LOG_LEVEL: 'info', BERTH_CONFIG: '', ...(options.env ?? {}) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -51,6 +51,26 @@ describe('QEMU command line of a lab VM', () => {
     assert.deepEqual(values(args, '-boot'), []);
   });
 
+  it('a disk after the NIC: the firmware boots the network first, then the disk (berth\'s local-boot script exits iPXE)', () => {
+    const args = qemuArgs({ ...plan, disk: '/run/berth-lab/x/node1.disk.raw' });
+    assert.deepEqual(values(args, '-device'), [
+      'virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:01,bootindex=1',
+      'virtio-blk-pci,drive=disk0,serial=berth-disk0,bootindex=2',
+    ]);
+    assert.deepEqual(values(args, '-drive'), ['if=none,id=disk0,format=raw,file=/run/berth-lab/x/node1.disk.raw']);
+    assert.deepEqual(values(args, '-boot'), ['order=n']);
+    assert.deepEqual(values(qemuArgs({ ...plan, disk: '/d/n1,a.qcow2' }), '-drive'), ['if=none,id=disk0,format=qcow2,file=/d/n1,,a.qcow2']);
+  });
+
+  it('booting from the disk with PXE disabled: no boot index and no option ROM on the NIC, no network boot order', () => {
+    const args = qemuArgs({ ...plan, disk: '/d/node1.disk.raw', bootFrom: 'disk' });
+    assert.deepEqual(values(args, '-device'), ['virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:01,romfile=', 'virtio-blk-pci,drive=disk0,serial=berth-disk0,bootindex=1']);
+    assert.deepEqual(values(args, '-boot'), []);
+    const uefi = qemuArgs({ ...plan, firmware: 'uefi', varsFile: '/d/vars.fd', disk: '/d/node1.disk.raw', bootFrom: 'disk' });
+    assert.deepEqual(values(uefi, '-fw_cfg'), ['name=opt/org.tianocore/IPv4PXESupport,string=n', 'name=opt/org.tianocore/IPv6PXESupport,string=n']);
+    assert.throws(() => qemuArgs({ ...plan, bootFrom: 'disk' }), { code: 'BERTH_BAD_INPUT' });
+  });
+
   it('attaches a TPM emulator socket as a TIS device, and doubles commas in paths', () => {
     const args = qemuArgs({ ...plan, tpm: { socket: '/tmp/a,b/swtpm.sock' } });
     assert.ok(values(args, '-chardev').includes('socket,id=tpm,path=/tmp/a,,b/swtpm.sock'));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const CORE = resolve(import.meta.dirname, '../../src/node-side/core/berth-boot.sh');
@@ -17,7 +17,7 @@ function parse(shell: string[], cmdline: string): { code: number | null; out: st
   const dir = mkdtempSync(join(tmpdir(), 'berth-core-'));
   try {
     writeFileSync(join(dir, 'cmdline'), cmdline);
-    const script = `berth_fail() { echo "FAIL: $*"; exit 3; }; . "${CORE}"; berth_parse_cmdline "${join(dir, 'cmdline')}"; echo "$BERTH_IMAGE|$BERTH_METHOD|$BERTH_PROFILE|$BERTH_SERVER"`;
+    const script = `berth_fail() { echo "FAIL: $*"; exit 3; }; BERTH_LIB="${dirname(CORE)}"; . "${CORE}"; berth_parse_cmdline "${join(dir, 'cmdline')}"; echo "$BERTH_IMAGE|$BERTH_METHOD|$BERTH_PROFILE|$BERTH_SERVER"`;
     const r = spawnSync(shell[0]!, [...shell.slice(1), '-c', script], { encoding: 'utf8' });
     return { code: r.status, out: r.stdout.trim() };
   } finally {

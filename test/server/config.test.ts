@@ -50,7 +50,7 @@ test('defaults without any file', async () => {
     api: { listen: [{ host: undefined, port: 8443 }], socket: '/var/lib/berth/admin.sock', socketGroup: undefined },
     log: { level: 'info', format: undefined },
     tls: { hostnames: [], addresses: [] },
-    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [] },
+    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [], nbdPort: 10809, nbdPeers: [] },
   });
 });
 
@@ -72,8 +72,23 @@ test('a full file is read', async (t) => {
     },
     log: { level: 'debug', format: 'text' },
     tls: { hostnames: ['berth.example.org', 'deploy.example.org'], addresses: ['198.51.100.7', '2001:db8::2'] },
-    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [] },
+    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [], nbdPort: 10809, nbdPeers: [] },
   });
+});
+
+test('NBD: the port (off turns it off) and the peers nodes attach besides this server', () => {
+  assert.deepEqual(parseConfig('boot:\n  nbd_port: off\n  nbd_peers: ["192.0.2.2:10809", "[2001:db8::3]:10810", "berth2.example.org:10809"]\n', 'f').boot, {
+    nbdPort: null,
+    nbdPeers: [
+      { host: '192.0.2.2', port: 10809 },
+      { host: '2001:db8::3', port: 10810 },
+      { host: 'berth2.example.org', port: 10809 },
+    ],
+  });
+  assert.throws(() => parseConfig('boot:\n  nbd_peers: [":10809"]\n', 'berth.yaml'), /boot\.nbd_peers.*a peer needs its address or host name/s);
+  assert.throws(() => parseConfig('boot:\n  nbd_port: 70000\n', 'berth.yaml'), /boot\.nbd_port/);
+  assert.throws(() => parseConfig('boot:\n  nbd_port: 0\n', 'berth.yaml'), /boot\.nbd_port/);
+  assert.equal(parseConfig('boot:\n  nbd_port: 10810\n', 'f').boot?.nbdPort, 10810);
 });
 
 test('empty file and empty sections mean defaults', () => {

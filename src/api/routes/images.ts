@@ -61,6 +61,15 @@ export function imageRoutes(services: Services): Route[] {
                 `deploy another version to them first, or remove it anyway with --force`,
             );
           }
+          // A node may still run a version its profile no longer names: its root comes from here until it reboots.
+          const reading = services.nbdReaders?.(`${name}@${version}`) ?? [];
+          if (reading.length > 0 && !query['force']) {
+            throw new BerthError(
+              'BERTH_CONFLICT',
+              `${name}@${version} is the root of tethered nodes reading it over NBD now: ${reading.join(', ')}; reboot them into another version first, ` +
+                `or remove it anyway with --force (they keep reading the open file until they reconnect, then lose their root)`,
+            );
+          }
           await images.removeVersion(name, version);
           return { removed: `${name}@${version}`, ...(using ? { forced: using } : {}) };
         } finally {

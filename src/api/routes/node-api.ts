@@ -11,12 +11,16 @@
  * and verity root hash only to a node whose pending or current profile boots
  * that very version.
  */
+import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { BerthError } from '../../errors.ts';
 import type { Principal } from '../auth.ts';
 import { ImageRepository } from '../../images/repository/image-repository.ts';
 import { formatImageRef, parseImageRef } from '../../images/repository/image-ref.ts';
 import { profileBoot } from '../../profiles/profile-boot.ts';
+import { SCRIPT_FOLDERS } from '../../profiles/profile.ts';
+import type { ScriptFolder } from '../../profiles/profile.ts';
 import { ProfileRepository } from '../../profiles/profile-repository.ts';
 import { stateDirLayout } from '../../server/state-dir.ts';
 import { authorizedKeys } from '../../ssh/admin-keys.ts';
@@ -33,6 +37,27 @@ function sendText(response: ServerResponse, text: string): typeof STREAMED {
   response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   response.end(text);
   return STREAMED;
+}
+
+/** Names the node's shell may use as file names unquoted; anything else is refused, not renamed. */
+const SCRIPT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$/;
+/** The node holds them in a shell variable and in its initramfs' RAM. */
+const SCRIPTS_MAX_BYTES = 4 << 20;
+
+/** A script folder as `<name> <base64>` lines: the node's shell reads it with `read`, without a JSON parser. */
+async function scriptLines(profiles: ProfileRepository, profile: string, folder: ScriptFolder): Promise<string> {
+  const names = (await profiles.scripts(profile))[folder];
+  let total = 0;
+  const lines: string[] = [];
+  for (const name of names) {
+    const file = join(profiles.folder(profile), folder, name);
+    if (!SCRIPT_NAME.test(name)) throw new BerthError('BERTH_CONFIG', `script ${file}: its name has characters a node cannot use as a file name; rename it (letters, digits, _ . + -)`, { file });
+    const content = await readFile(file);
+    total += content.length;
+    if (total > SCRIPTS_MAX_BYTES) throw new BerthError('BERTH_CONFIG', `the scripts in ${join(profiles.folder(profile), folder)} are over ${SCRIPTS_MAX_BYTES >> 20} MiB together; a node fetches them into RAM`, { file });
+    lines.push(`${name} ${content.toString('base64')}\n`);
+  }
+  return lines.join('');
 }
 
 /** The node this request may act for: the path's node, if the key is that node's. */
@@ -135,7 +160,7 @@ export function nodeApiRoutes(services: Services): Route[] {
       auth: 'node',
       summary: "Everything the initramfs needs to attach an image, as shell assignments (text/plain): the image-secret and the node's host name and root password hash",
       query: { type: 'object', additionalProperties: false, required: ['image'], properties: { image: { type: 'string', minLength: 3, maxLength: 80 } } },
-      handler: async ({ params, query, principal, response }) => {
+      handler: async ({ params, query, principal, request, response }) => {
         const node = self(principal, params['name']!);
         const ref = parseImageRef(query['image'] as string);
         if (ref.version === 'latest') throw new BerthError('BERTH_BAD_INPUT', 'ask for a fixed version (name@n), as the boot script gave it');
@@ -160,9 +185,15 @@ export function nodeApiRoutes(services: Services): Route[] {
           BERTH_VERITY_DATA_BLOCKS: String(m.verity.dataBlocks),
           BERTH_ARTIFACT_BYTES: String(m.artifact.bytes),
           BERTH_ROOT_PASSWORD_HASH: value(node, 'crypted.rootpassword') ?? '',
+          // Install-to-disk's disk; base64, so any /dev name arrives whatever the alphabet here (the node checks the decoded path).
+          BERTH_INSTALL_DISK_BASE64: Buffer.from(value(node, 'deployment.install_disk') ?? '').toString('base64'),
+          // Where the node keeps its key (berth-key.sh): tpm unless set; a node without a TPM keeps it in RAM.
+          BERTH_KEY_POLICY: value(node, 'deployment.key_policy') ?? 'tpm',
+          // Tethered: one NBD path per berth server serving the version, this one first.
+          BERTH_NBD_SERVERS: (services.nbdEndpoints?.(request.socket.localAddress ?? '') ?? []).join(','),
         };
         const lines = Object.entries(vars).map(([k, v]) => {
-          if (!/^[A-Za-z0-9@._$/+=-]*$/.test(v)) throw new BerthError('BERTH_INTERNAL', `${k} of ${node} has characters the node-side shell must not see`);
+          if (!/^[A-Za-z0-9@._$/+=:,[\]-]*$/.test(v)) throw new BerthError('BERTH_INTERNAL', `${k} of ${node} has characters the node-side shell must not see`);
           return `${k}='${v}'\n`;
         });
         return sendText(response, lines.join(''));
@@ -217,6 +248,25 @@ export function nodeApiRoutes(services: Services): Route[] {
       },
     },
     {
+      method: 'GET',
+      path: '/node/v1/nodes/{name}/scripts/{folder}',
+      operationId: 'nodeScripts',
+      tag: 'node',
+      auth: 'node',
+      summary: "The scripts of one folder (post.d, firstboot.d, onboot.d) of the node's pending profile, as text: one `<name> <base64 content>` line each, in the order they run",
+      handler: async ({ params, principal, response }) => {
+        const node = self(principal, params['name']!);
+        const folder = params['folder']!;
+        if (!(SCRIPT_FOLDERS as readonly string[]).includes(folder)) throw new BerthError('BERTH_NOT_FOUND', `no script folder '${folder}'; there are ${SCRIPT_FOLDERS.join(', ')}`);
+        // Only the profile being deployed: scripts are written for the deployment they configure.
+        const pending = value(node, 'deployment.pending_profile');
+        if (!pending) throw new BerthError('BERTH_FORBIDDEN', `${node} has no deployment pending: no scripts for it`, { node });
+        const text = await scriptLines(profiles, pending, folder as ScriptFolder);
+        services.events.emit({ source: 'api', step: 'scripts', node, detail: { profile: pending, folder, count: text.split('\n').filter(Boolean).length } });
+        return sendText(response, text);
+      },
+    },
+    {
       method: 'POST',
       path: '/node/v1/nodes/{name}/events',
       operationId: 'nodeReport',
@@ -239,12 +289,15 @@ export function nodeApiRoutes(services: Services): Route[] {
         services.events.emit({ source: 'node', step: report.step, node, ip: request.socket.remoteAddress ?? '', ...(report.detail ? { detail: report.detail } : {}) });
         if (report.state) {
           const set: Record<string, string> = { 'deployment.state': report.state };
+          const unset: string[] = [];
           if (report.state === 'booted' || report.state === 'installed') {
             const pending = value(node, 'deployment.pending_profile');
             if (pending) set['deployment.profile'] = pending;
             if (value(node, 'deployment.lock') === 'autolock') set['deployment.lock'] = 'locked';
+            // A node that booted on the key sealed in its TPM never asked for one: `once` is used up by the boot all the same.
+            if (value(node, 'deployment.armed') === 'once') unset.push('deployment.armed');
           }
-          await inventory.changeNodes([node], { set });
+          await inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
         }
         return { ok: true };
       },

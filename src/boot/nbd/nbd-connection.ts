@@ -79,6 +79,15 @@ interface Slot {
   data: number;
 }
 
+/** A client in the transmission phase, as `berth boot status` shows it. */
+export interface NbdClientStatus {
+  ip: string;
+  export: string;
+  since: string;
+  requests: number;
+  bytes: number;
+}
+
 export class NbdConnection {
   /** Resolves when the socket is closed and the file descriptor released (or about to be, once reads finish). */
   readonly closed: Promise<void>;
@@ -125,6 +134,12 @@ export class NbdConnection {
     this.maxPendingBytes = deps.maxPendingBytes ?? 64 * 1024 * 1024;
     this.maxUnsentBytes = deps.maxUnsentBytes ?? 8 * 1024 * 1024;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** Undefined until the client has chosen an export. */
+  status(): NbdClientStatus | undefined {
+    if (!this.served) return undefined;
+    return { ip: this.ip, export: this.served.name, since: new Date(this.startedAt).toISOString(), requests: this.requests, bytes: this.bytes };
   }
 
   start(): void {

@@ -19,6 +19,7 @@ import { BerthError } from '../../errors.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { RefusalReason } from './nbd-constants.ts';
 import { clientAddress, NbdConnection } from './nbd-connection.ts';
+import type { NbdClientStatus } from './nbd-connection.ts';
 import { PositionalReader } from './positional-reader.ts';
 import { ReplyBuffers } from './reply-buffers.ts';
 
@@ -149,6 +150,11 @@ export class NbdServer {
       bytesRead: this.counters.bytesRead,
       refused: Object.fromEntries(this.refusals),
     };
+  }
+
+  /** Clients attached to an export now, with what each has read: how much of an image a tethered node really fetches. */
+  clients(): NbdClientStatus[] {
+    return [...this.connections].flatMap((c) => c.status() ?? []);
   }
 
   private accept(socket: Socket): void {

@@ -13,6 +13,7 @@ export const options = {
   'tftp-port': { type: 'string' as const },
   'dhcp-port': { type: 'string' as const },
   'proxy-port': { type: 'string' as const },
+  'nbd-port': { type: 'string' as const },
 };
 
 /** 0 is allowed here (any free port), for tests and labs running several servers side by side. */
@@ -40,6 +41,11 @@ export async function run(context: CommandContext): Promise<void> {
   for (const [flag, key] of ports) {
     const port = portFlag(context, flag);
     if (port !== undefined) boot[key] = port;
+  }
+  if (context.values['nbd-port'] === 'off') boot.nbdPort = null;
+  else {
+    const nbd = portFlag(context, 'nbd-port');
+    if (nbd !== undefined) boot.nbdPort = nbd;
   }
   if (Object.keys(boot).length > 0) flags.boot = boot;
   const configPath = context.values['config'] as string | undefined;

@@ -132,7 +132,7 @@ function checkRequest(request: BuildRequest): PlanInput {
     );
   }
 
-  const packages = [...new Set([kernel, ...distro.basePackages, ...request.packages])];
+  const packages = [...new Set([kernel, ...distro.basePackages, ...(distro.bootloaderPackages[arch] ?? []), ...request.packages])];
   checkPackageNames(distro, request.packages);
 
   const archMirrors = distro.apt?.archMirrors?.[arch];

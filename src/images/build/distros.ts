@@ -30,6 +30,15 @@ export interface DistroInfo {
   initramfsTool: 'initramfs-tools' | 'dracut';
   /** The kernel package for each entry of `arches`. */
   kernelPackages: Record<string, string>;
+  /**
+   * GRUB's modules for each entry of `arches`, for install-to-disk (the
+   * node's initramfs chroots into the image and runs its grub-install): a
+   * BIOS and a UEFI platform on amd64, UEFI only on arm64. Only the module
+   * packages, never the ones whose maintainer scripts install a boot loader
+   * (Debian's grub-pc, grub-efi-amd64): those would run grub-install against
+   * whatever disk the build host has.
+   */
+  bootloaderPackages: Record<string, string[]>;
   /** debian family only: how the apt sources are written. */
   apt?: AptSources;
   /** el and suse families only. */
@@ -93,9 +102,24 @@ const debianBase = [
   'iproute2',
   'ca-certificates',
   'curl',
+  // tethered roots: one NBD path per berth server, dm-multipath over them
+  'nbd-client',
+  'dmsetup',
+  // the node key sealed in the TPM under a PCR 15 policy
+  'tpm2-tools',
+  // install-to-disk, run from the image itself: sfdisk, the ESP's FAT, the root's ext4, grub-install and grub-mkconfig
+  'fdisk',
+  'dosfstools',
+  'e2fsprogs',
+  'grub2-common',
 ];
 
-const elBase = ['dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm'];
+// EL has no nbd-client outside EPEL: tethered EL images need `--packages nbd` with EPEL enabled.
+// util-linux (sfdisk), dosfstools, e2fsprogs, tar and grub2-tools: install-to-disk (declared; not tested on EL yet).
+const elBase = [
+  'dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm', 'device-mapper', 'tpm2-tools',
+  'util-linux', 'dosfstools', 'e2fsprogs', 'tar', 'grub2-tools',
+];
 
 const suseBase = [
   'dracut',
@@ -112,7 +136,19 @@ const suseBase = [
   'rpm',
   'ca-certificates',
   'curl',
+  'nbd',
+  'device-mapper',
+  'tpm2.0-tools',
+  // install-to-disk (declared; not tested on SUSE yet): util-linux has sfdisk, grub2 has grub2-install
+  'util-linux',
+  'dosfstools',
+  'e2fsprogs',
+  'tar',
+  'grub2',
 ];
+
+/** grub-pc-bin is built for amd64 (and i386) only; arm64 machines boot UEFI. */
+const debianBootloaders: Record<string, string[]> = { amd64: ['grub-pc-bin', 'grub-efi-amd64-bin'], arm64: ['grub-efi-arm64-bin'] };
 
 function debian(version: string, codename: string): DistroInfo {
   return {
@@ -126,6 +162,7 @@ function debian(version: string, codename: string): DistroInfo {
     basePackages: debianBase,
     initramfsTool: 'initramfs-tools',
     kernelPackages: { amd64: 'linux-image-amd64', arm64: 'linux-image-arm64' },
+    bootloaderPackages: debianBootloaders,
     apt: {
       // non-free-firmware: NIC and storage firmware, enabled by Debian's own installer since 12.
       components: ['main', 'non-free-firmware'],
@@ -148,6 +185,7 @@ function ubuntu(version: string, codename: string): DistroInfo {
     basePackages: debianBase,
     initramfsTool: 'initramfs-tools',
     kernelPackages: { amd64: 'linux-image-generic', arm64: 'linux-image-generic' },
+    bootloaderPackages: debianBootloaders,
     apt: {
       components: ['main', 'universe'],
       keyring: '/usr/share/keyrings/ubuntu-archive-keyring.gpg',
@@ -178,6 +216,7 @@ function el(
     basePackages: [releasePackage, ...elBase],
     initramfsTool: 'dracut',
     kernelPackages: { amd64: 'kernel', arm64: 'kernel' },
+    bootloaderPackages: { amd64: ['grub2-pc-modules', 'grub2-efi-x64-modules'], arm64: ['grub2-efi-aa64-modules'] },
     rpm: {
       repositories: [
         { id: 'baseos', name: 'BaseOS', path: '9/BaseOS/{arch}/os/', file: repoFiles.baseos },
@@ -211,6 +250,7 @@ function suse(
     basePackages: [releasePackage, ...suseBase],
     initramfsTool: 'dracut',
     kernelPackages: { amd64: 'kernel-default', arm64: 'kernel-default' },
+    bootloaderPackages: { amd64: ['grub2-i386-pc', 'grub2-x86_64-efi'], arm64: ['grub2-arm64-efi'] },
     rpm: { repositories, database: { path: '/usr/lib/sysimage/rpm', backend: 'ndb' } },
   };
   if (mirrorRequired !== undefined && info.rpm) info.rpm.mirrorRequired = mirrorRequired;

@@ -42,6 +42,7 @@ export const standardExclusions: readonly ExclusionRule[] = [
   { pattern: '/var/log/journal/*', why: "journal files, filed under this node's machine-id" },
   { pattern: '/etc/ssh/ssh_host_*', why: "SSH host keys: every deployed node must make its own (ssh-keygen -A)" },
   { pattern: '/etc/berth/node.key', why: "berth's node key: the node's identity to the berth server" },
+  { pattern: '/etc/berth/node.env', why: 'which node this is and how it reaches berth: the captured image is for other nodes' },
   { pattern: '/etc/berth/node-key*', why: "berth's node key and its certificate or request" },
   { pattern: '/var/lib/dbus/machine-id', why: "D-Bus falls back to /etc/machine-id, which systemd regenerates" },
   { pattern: '/root/.bash_history', why: 'shell history, may hold secrets typed on this node' },

@@ -145,6 +145,21 @@ export const attributeSchema: readonly AttributeSpec[] = [
     description: 'Protects deployment secrets: locked refuses to hand them out, autolock locks after the next successful deployment.',
     example: 'autolock',
   },
+  {
+    name: 'deployment.install_disk',
+    type: 'string',
+    description:
+      'Disk an install-to-disk deployment erases and installs on, as a /dev path (a /dev/disk/by-path/... or by-id name survives renumbering). ' +
+      'Unset: the first whole disk by kernel name among sd*, vd*, xvd*, nvme*n* that is not removable, not read-only and at least 2 GiB.',
+    example: '/dev/disk/by-path/pci-0000:00:1f.2-ata-1',
+  },
+  {
+    name: 'deployment.key_policy',
+    type: 'enum',
+    values: ['tpm', 'ram', 'rearm'],
+    description: "Where the node keeps its node API key after a boot. tpm (the default): sealed in the node's TPM 2.0 under a PCR 15 policy, so later boots need no arming (RAM only on a node without a TPM). ram: only in RAM for the running system; the next boot needs arming. rearm: dropped once the node reports booted; every boot needs arming.",
+    example: 'tpm',
+  },
 
   // Credentials.
   {

@@ -12,6 +12,8 @@
 
 BERTH_RUN=/run/berth
 BERTH_CA=/etc/berth/ca.pem
+# Where the other parts of the core are; tests point it at the source tree.
+BERTH_LIB=${BERTH_LIB:-/usr/lib/berth}
 
 # berth_parse_cmdline [file]: BERTH_IMAGE, BERTH_METHOD, BERTH_PROFILE,
 # BERTH_SERVER (node API), BERTH_BOOT (boot HTTP base), BERTH_NODE,
@@ -67,37 +69,11 @@ berth_fail_reported() {
   berth_fail "$2"
 }
 
-# berth_get_key: the node API key, asked for until granted (the node must be armed).
-berth_get_key() {
-  [ -n "$BERTH_SERVER" ] || berth_fail "no berth.server= on the kernel command line: cannot reach the node API"
-  [ -n "$BERTH_NODE" ] || berth_fail "no berth.node= on the kernel command line"
-  [ -r "$BERTH_CA" ] || berth_fail "$BERTH_CA is missing: the site initrd (site.cpio) was not loaded"
-  _delay=5
-  while :; do
-    _reply=$(berth_api POST /node/v1/key "{\"node\":\"$BERTH_NODE\"}" 2>&1)
-    _key=$(printf '%s' "$_reply" | sed -n 's/.*"key":"\([A-Za-z0-9_-]\{43\}\)".*/\1/p')
-    if [ -n "$_key" ]; then
-      BERTH_KEY=$_key
-      break
-    fi
-    _why=$(printf '%s' "$_reply" | sed -n 's/.*"message":"\([^"]*\)".*/\1/p')
-    berth_log "no node key yet: ${_why:-$_reply}; asking again in ${_delay} s"
-    sleep "$_delay"
-    [ "$_delay" -lt 60 ] && _delay=$((_delay * 2))
-  done
-  mkdir -p "$BERTH_RUN"
-  chmod 700 "$BERTH_RUN"
-  umask 077
-  printf '%s\n' "$BERTH_KEY" > "$BERTH_RUN/node.key"
-  umask 022
-  berth_report key-received
-}
-
 # berth_boot_env: everything needed to attach the image (node API boot-env);
 # each line is checked to be a plain assignment before it is evaluated.
 berth_boot_env() {
   _env=$(berth_api GET "/node/v1/nodes/$BERTH_NODE/boot-env?image=$BERTH_IMAGE") || berth_fail_reported boot-env "berth refused the image key for $BERTH_IMAGE: $_env"
-  _bad=$(printf '%s\n' "$_env" | sed -n "/^BERTH_[A-Z0-9_]*='[A-Za-z0-9@._\$/+=-]*'\$/!p" | sed '/^$/d')
+  _bad=$(printf '%s\n' "$_env" | sed -n "/^BERTH_[A-Z0-9_]*='[][A-Za-z0-9@._\$/+=:,-]*'\$/!p" | sed '/^$/d')
   [ -z "$_bad" ] || berth_fail_reported boot-env "unexpected line from berth: $_bad"
   eval "$_env"
 }
@@ -108,24 +84,6 @@ berth_zram() {
   _n=$(cat /sys/class/zram-control/hot_add)
   echo "$1" > "/sys/block/zram$_n/disksize" || berth_fail_reported zram "cannot size zram$_n to $1 bytes"
   echo "/dev/zram$_n"
-}
-
-# berth_attach_untethered: the whole artifact into compressed RAM; sets BERTH_DEVICE.
-berth_attach_untethered() {
-  [ -n "$BERTH_BOOT" ] || berth_fail_reported attach "no berth.boot= on the kernel command line"
-  BERTH_DEVICE=$(berth_zram "$BERTH_ARTIFACT_BYTES")
-  _url="$BERTH_BOOT/boot/images/${BERTH_IMAGE%@*}/${BERTH_IMAGE#*@}/root.img?node=$BERTH_NODE"
-  berth_report fetching "$_url"
-  _delay=5
-  until curl --silent --show-error --fail --retry 3 -o "$BERTH_DEVICE" "$_url"; do
-    berth_log "cannot download $_url; again in ${_delay} s"
-    sleep "$_delay"
-    [ "$_delay" -lt 60 ] && _delay=$((_delay * 2))
-  done
-  berth_report fetched "$BERTH_ARTIFACT_BYTES bytes into $BERTH_DEVICE"
-  # The whole image is here: check all of it now rather than fail on a read later.
-  veritysetup verify "$BERTH_DEVICE" "$BERTH_DEVICE" "$BERTH_VERITY_ROOT_HASH" --hash-offset="$BERTH_VERITY_HASH_OFFSET" >/dev/null 2>&1 \
-    || berth_fail_reported verification-failed "the downloaded image $BERTH_IMAGE fails dm-verity verification: it is damaged or not what berth packed"
 }
 
 # berth_open_image LOWER-DIR: verity over the ciphertext, dm-crypt over verity, squashfs on top.
@@ -174,6 +132,8 @@ BERTH_SERVER='$BERTH_SERVER'
 BERTH_IMAGE='$BERTH_IMAGE'
 BERTH_PROFILE='$BERTH_PROFILE'
 BERTH_METHOD='$BERTH_METHOD'
+BERTH_ARTIFACT_BYTES='$BERTH_ARTIFACT_BYTES'
+BERTH_NBD_SERVERS='${BERTH_NBD_SERVERS:-}'
 ENV
   mkdir -p "$1/etc/berth"
   cp "$BERTH_CA" "$1/etc/berth/ca.pem"
@@ -218,11 +178,21 @@ berth_mount_root() {
   berth_report initramfs "image $BERTH_IMAGE, method $BERTH_METHOD"
   berth_boot_env
   case "$BERTH_METHOD" in
-    untethered) berth_attach_untethered ;;
-    *) berth_fail_reported attach "berth.method=$BERTH_METHOD is not supported by this version of berth's node-side code (untethered is)" ;;
+    untethered|installtodisk) berth_attach_untethered ;;
+    tethered) berth_attach_tethered ;;
   esac
   berth_open_image "$BERTH_RUN/lower"
   berth_overlay "$BERTH_RUN/lower" "$1"
   berth_personalize "$1"
+  # Writes the image to the node's disk and reboots: never returns.
+  [ "$BERTH_METHOD" = installtodisk ] && berth_install_to_disk "$1"
+  berth_keep_key "$1"
+  berth_lock_tpm
   berth_report root-mounted "switching to $BERTH_IMAGE" booting
 }
+
+# The rest of the core, one file per concern.
+. "$BERTH_LIB/berth-key.sh"
+. "$BERTH_LIB/berth-untethered.sh"
+. "$BERTH_LIB/berth-tethered.sh"
+. "$BERTH_LIB/berth-install.sh"

@@ -69,7 +69,8 @@ describe('planBuild: package names', () => {
     assert.ok(dnf);
     const packages = dnf.args.slice(dnf.args.indexOf('install') + 1);
     assert.deepEqual(packages, [
-      'kernel', 'rocky-release', 'dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm',
+      'kernel', 'rocky-release', 'dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm', 'device-mapper', 'tpm2-tools',
+      'util-linux', 'dosfstools', 'e2fsprogs', 'tar', 'grub2-tools', 'grub2-pc-modules', 'grub2-efi-x64-modules',
       'vim-enhanced', 'tmux',
     ]);
   });

@@ -34,7 +34,7 @@ describe('Debian plan (mmdebstrap)', () => {
         args: [
           '--variant=minbase',
           '--architectures=amd64',
-          '--include=linux-image-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl,vim,lldpd',
+          '--include=linux-image-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl,nbd-client,dmsetup,tpm2-tools,fdisk,dosfstools,e2fsprogs,grub2-common,grub-pc-bin,grub-efi-amd64-bin,vim,lldpd',
           '--aptopt=Acquire::Retries "3"',
           '--skip=essential/unlink',
           '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
@@ -69,7 +69,7 @@ describe('Debian plan (mmdebstrap)', () => {
     });
     const args = plan.steps[1]?.args ?? [];
     assert.equal(args[1], '--architectures=arm64');
-    assert.equal(args[2], '--include=linux-image-arm64,initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl');
+    assert.equal(args[2], '--include=linux-image-arm64,initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl,nbd-client,dmsetup,tpm2-tools,fdisk,dosfstools,e2fsprogs,grub2-common,grub-efi-arm64-bin');
     assert.deepEqual(args.slice(9), [
       'trixie',
       '/var/lib/berth/build/web/root',
@@ -81,7 +81,7 @@ describe('Debian plan (mmdebstrap)', () => {
 });
 
 describe('Ubuntu plan (mmdebstrap)', () => {
-  const base = 'initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl';
+  const base = 'initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl,nbd-client,dmsetup,tpm2-tools,fdisk,dosfstools,e2fsprogs,grub2-common';
 
   it('builds ubuntu-24.04 amd64 from archive.ubuntu.com and security.ubuntu.com with main and universe', () => {
     const plan = planBuild({
@@ -94,7 +94,7 @@ describe('Ubuntu plan (mmdebstrap)', () => {
     assert.deepEqual(plan.steps[1]?.args, [
       '--variant=minbase',
       '--architectures=amd64',
-      `--include=linux-image-generic,${base}`,
+      `--include=linux-image-generic,${base},grub-pc-bin,grub-efi-amd64-bin`,
       '--aptopt=Acquire::Retries "3"',
       '--skip=essential/unlink',
       '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
@@ -148,7 +148,7 @@ describe('Debian plan without mmdebstrap (debootstrap)', () => {
           '--variant=minbase',
           '--arch=amd64',
           '--components=main,non-free-firmware',
-          '--include=linux-image-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl,vim',
+          '--include=linux-image-amd64,initramfs-tools,systemd-sysv,udev,openssh-server,cryptsetup-bin,xfsprogs,zstd,kmod,iproute2,ca-certificates,curl,nbd-client,dmsetup,tpm2-tools,fdisk,dosfstools,e2fsprogs,grub2-common,grub-pc-bin,grub-efi-amd64-bin,vim',
           '--cache-dir=/var/lib/berth/cache/debian-12-amd64',
           `--keyring=${debianKeyring}`,
           'bookworm',

@@ -60,9 +60,9 @@ describe('distro registry', () => {
   // What every berth image needs, by family: the kernel, the initramfs tool,
   // systemd, sshd, cryptsetup, xfsprogs, zstd, kmod and iproute.
   const needs: Record<string, string[]> = {
-    debian: ['initramfs-tools', 'systemd-sysv', 'udev', 'openssh-server', 'cryptsetup-bin', 'xfsprogs', 'zstd', 'kmod', 'iproute2', 'ca-certificates', 'curl'],
-    el: ['dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm'],
-    suse: ['dracut', 'systemd', 'udev', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute2', 'zypper', 'rpm'],
+    debian: ['initramfs-tools', 'systemd-sysv', 'udev', 'openssh-server', 'cryptsetup-bin', 'xfsprogs', 'zstd', 'kmod', 'iproute2', 'ca-certificates', 'curl', 'nbd-client', 'dmsetup', 'tpm2-tools', 'fdisk', 'dosfstools', 'e2fsprogs', 'grub2-common'],
+    el: ['dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm', 'device-mapper', 'tpm2-tools', 'util-linux', 'dosfstools', 'e2fsprogs', 'tar', 'grub2-tools'],
+    suse: ['dracut', 'systemd', 'udev', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute2', 'zypper', 'rpm', 'nbd', 'device-mapper', 'tpm2.0-tools', 'util-linux', 'dosfstools', 'e2fsprogs', 'tar', 'grub2'],
   };
 
   for (const d of listDistros()) {
@@ -70,6 +70,7 @@ describe('distro registry', () => {
       for (const p of needs[d.family] ?? []) assert.ok(d.basePackages.includes(p), `${d.id} lacks ${p}`);
       assert.ok(d.basePackages.includes(d.initramfsTool), `${d.id} lacks its initramfs tool ${d.initramfsTool}`);
       assert.deepEqual(Object.keys(d.kernelPackages).sort(), [...d.arches].sort());
+      assert.deepEqual(Object.keys(d.bootloaderPackages).sort(), [...d.arches].sort(), 'GRUB modules for each architecture (install-to-disk)');
       assert.equal(new Set(d.basePackages).size, d.basePackages.length, 'no duplicates');
     });
   }
@@ -79,6 +80,17 @@ describe('distro registry', () => {
     assert.deepEqual(resolveDistro('ubuntu-24.04').kernelPackages, { amd64: 'linux-image-generic', arm64: 'linux-image-generic' });
     assert.equal(resolveDistro('rocky-9').kernelPackages.arm64, 'kernel');
     assert.equal(resolveDistro('opensuse-leap-15.6').kernelPackages.amd64, 'kernel-default');
+  });
+
+  it('names GRUB module packages per architecture: BIOS and UEFI on amd64, UEFI on arm64, never a package that installs a boot loader', () => {
+    assert.deepEqual(resolveDistro('debian-12').bootloaderPackages, { amd64: ['grub-pc-bin', 'grub-efi-amd64-bin'], arm64: ['grub-efi-arm64-bin'] });
+    assert.deepEqual(resolveDistro('ubuntu-24.04').bootloaderPackages.amd64, ['grub-pc-bin', 'grub-efi-amd64-bin']);
+    assert.deepEqual(resolveDistro('rocky-9').bootloaderPackages, { amd64: ['grub2-pc-modules', 'grub2-efi-x64-modules'], arm64: ['grub2-efi-aa64-modules'] });
+    assert.deepEqual(resolveDistro('opensuse-leap-15.6').bootloaderPackages.arm64, ['grub2-arm64-efi']);
+    // grub-pc and grub-efi-<arch> run grub-install from their maintainer scripts: in a build chroot, against the build host's disks.
+    for (const d of listDistros()) {
+      for (const p of [...d.basePackages, ...Object.values(d.bootloaderPackages).flat()]) assert.doesNotMatch(p, /^grub-(pc|efi-(amd64|arm64))$/, `${d.id}: ${p}`);
+    }
   });
 
   it('maps Debian architecture names to rpm ones', () => {

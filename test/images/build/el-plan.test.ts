@@ -18,7 +18,10 @@ function runnable(plan: BuildPlan) {
   return plan.steps.map(({ command, args, env, input }) => ({ command, args, env, input }));
 }
 
-const elPackages = ['dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm'];
+const elPackages = [
+  'dracut', 'systemd', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute', 'dnf', 'rpm', 'device-mapper', 'tpm2-tools',
+  'util-linux', 'dosfstools', 'e2fsprogs', 'tar', 'grub2-tools',
+];
 
 describe('EL plan (dnf --installroot)', () => {
   it('builds rocky-9 amd64 from dl.rockylinux.org with signature checks and a host-side cache', () => {
@@ -63,6 +66,8 @@ describe('EL plan (dnf --installroot)', () => {
           'kernel',
           'rocky-release',
           ...elPackages,
+          'grub2-pc-modules',
+          'grub2-efi-x64-modules',
           'vim-enhanced',
         ],
         env: home,
@@ -115,7 +120,7 @@ describe('EL plan (dnf --installroot)', () => {
       '--setopt=berth-appstream.gpgkey=https://repo.almalinux.org/almalinux/RPM-GPG-KEY-AlmaLinux-9',
       '-y',
     ]);
-    assert.deepEqual(dnf?.args.slice(15), ['install', 'kernel', 'almalinux-release', ...elPackages]);
+    assert.deepEqual(dnf?.args.slice(15), ['install', 'kernel', 'almalinux-release', ...elPackages, 'grub2-efi-aa64-modules']);
 
     const repoFiles = runnable(plan).filter((s) => s.command === 'tee' && s.args.at(-1)?.startsWith('/srv/build/root/etc/yum.repos.d/'));
     assert.deepEqual(repoFiles, [

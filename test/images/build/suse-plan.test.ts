@@ -11,7 +11,7 @@ function runnable(plan: BuildPlan) {
 
 const susePackages = [
   'dracut', 'systemd', 'systemd-sysvinit', 'udev', 'openssh-server', 'cryptsetup', 'xfsprogs', 'zstd', 'kmod', 'iproute2',
-  'zypper', 'rpm', 'ca-certificates', 'curl',
+  'zypper', 'rpm', 'ca-certificates', 'curl', 'nbd', 'device-mapper', 'tpm2.0-tools', 'util-linux', 'dosfstools', 'e2fsprogs', 'tar', 'grub2',
 ];
 
 describe('SUSE plan (zypper --root)', () => {
@@ -70,7 +70,7 @@ describe('SUSE plan (zypper --root)', () => {
       { command: 'zypper', args: [...zypper, 'refresh'], env, input: undefined },
       {
         command: 'zypper',
-        args: [...zypper, 'install', '--no-recommends', '--auto-agree-with-licenses', 'kernel-default', 'openSUSE-release', ...susePackages, 'slurm'],
+        args: [...zypper, 'install', '--no-recommends', '--auto-agree-with-licenses', 'kernel-default', 'openSUSE-release', ...susePackages, 'grub2-i386-pc', 'grub2-x86_64-efi', 'slurm'],
         env,
         input: undefined,
       },
@@ -99,7 +99,7 @@ describe('SUSE plan (zypper --root)', () => {
     assert.equal(plan.steps[2]?.input, '# Written by berth for building sles-15 trees.\n[main]\narch = aarch64\n');
     const install = plan.steps.find((s) => s.args.includes('install'));
     assert.deepEqual(install?.args.slice(install.args.indexOf('install') + 1), [
-      '--no-recommends', '--auto-agree-with-licenses', 'kernel-default', 'sles-release', ...susePackages,
+      '--no-recommends', '--auto-agree-with-licenses', 'kernel-default', 'sles-release', ...susePackages, 'grub2-arm64-efi',
     ]);
   });
 
