@@ -14,7 +14,10 @@ cd "$(dirname "$0")/.."
 # packed images; openssh-client: image capture from a running node (tar over ssh); openssh-server: the capture test's peer.
 # libnbd-bin: nbdinfo/nbdcopy, real NBD clients in the NBD server's tests; nbdkit: the standard NBD server bench/nbd.ts compares with.
 # nbd-client: the kernel NBD client against berth's NBD server; swtpm, swtpm-tools: a TPM 2.0 per lab VM; tpm2-tools: reads what a VM sealed.
-packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin mmdebstrap squashfs-tools openssh-client openssh-server libnbd-bin nbdkit nbd-client swtpm swtpm-tools tpm2-tools"
+# socat, apt-cacher-ng: the lab's package proxy, Debian's archive for lab VMs through a unix socket (src/lab/package-proxy.ts).
+# libxml2-utils: xmllint checks rendered AutoYaST profiles; python3-jsonschema, -yaml, -jinja2, -configobj, -requests,
+# -json-pointer: what cloud-init's schema check needs when tests run it from an unpacked (never installed) cloud-init package.
+packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin mmdebstrap squashfs-tools openssh-client openssh-server libnbd-bin nbdkit nbd-client swtpm swtpm-tools tpm2-tools socat apt-cacher-ng libxml2-utils python3-jsonschema python3-yaml python3-jinja2 python3-configobj python3-requests python3-json-pointer"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,4 +1,5 @@
 /** What route handlers may use; built once by the daemon. */
+import type { InstallService } from '../installs/install-service.ts';
 import type { DiscoveryService } from '../boot/discovery/discovery.ts';
 import type { NodeKeyService } from '../deploy/node-keys.ts';
 import type { EventLog } from '../events/event-log.ts';
@@ -26,6 +27,8 @@ export interface Services {
   leases(): unknown[];
   /** berth's SSH CA: signs node host certificates, and is what admins' known_hosts trusts. */
   sshCa: SshCa;
+  /** Scripted installs: answer files per node, deploy checks, install tokens. */
+  installs?: InstallService;
   /** Node API keys: granted to armed nodes, verified on every node API call. */
   nodeKeys: NodeKeyService;
 }

@@ -25,6 +25,9 @@ import { TftpServer } from './tftp/tftp-server.ts';
 import type { BootHttpTarget } from './http/boot-http-server.ts';
 import { InventoryBootBackend } from './inventory-backend.ts';
 import { installedDiskReason } from './installed-disk.ts';
+import { InstallHttp } from '../installs/install-http.ts';
+import type { InstallService } from '../installs/install-service.ts';
+import { MediaRepository } from '../media/media-repository.ts';
 import { imageExports } from './nbd/image-exports.ts';
 import { NbdServer } from './nbd/nbd-server.ts';
 
@@ -52,6 +55,8 @@ export interface BootServicesOptions {
   nbdPeers: { host: string; port: number }[];
   /** HTTPS port of the API on a local address, once it listens (image boots pass it to the node). */
   apiPort?: (localAddress: string) => number | undefined;
+  /** Scripted installs (src/installs): their boot scripts, answer files and media over HTTP. */
+  installs?: InstallService;
 }
 
 export class BootServices {
@@ -86,6 +91,7 @@ export class BootServices {
       site: new SiteInitrd(stateDirLayout(options.stateDir).tls.publicCaCert),
       ...(options.apiPort ? { apiPort: options.apiPort } : {}),
       target: this.#httpTarget(),
+      ...(options.installs ? { installs: this.#installHttp(options.installs) } : {}),
       events: options.events,
       log: options.log.child({ component: 'boot-http' }),
     });
@@ -175,6 +181,22 @@ export class BootServices {
     }
   }
 
+  #installHttp(installs: InstallService): InstallHttp {
+    const { apiPort } = this.#options;
+    const caFile = stateDirLayout(this.#options.stateDir).tls.publicCaCert;
+    return new InstallHttp({
+      installs,
+      media: new MediaRepository(stateDirLayout(this.#options.stateDir)),
+      inventory: this.#options.inventory,
+      events: this.#options.events,
+      caPem: () => readFile(caFile, 'utf8'),
+      apiUrl: (local) => {
+        const port = apiPort?.(local);
+        return port && local ? `https://${local.includes(':') ? `[${local}]` : local}:${port}` : undefined;
+      },
+    });
+  }
+
   #httpTarget(): BootHttpTarget {
     const { inventory } = this.#options;
     return {
@@ -190,9 +212,15 @@ export class BootServices {
         try {
           // Read at every boot: an edited profile or a newly packed `latest` applies to the next boot.
           const profile = await this.#profiles.read(pending);
-          if (profile.kind === 'image') {
-            const onDisk = installedDiskReason({ pendingProfile: pending, profile: resolver.value(node, 'deployment.profile'), state: resolver.value(node, 'deployment.state') }, profile.bootMethod);
+          if (profile.kind === 'image' || profile.kind === 'install') {
+            const method = profile.kind === 'image' ? profile.bootMethod : 'installtodisk';
+            const onDisk = installedDiskReason({ pendingProfile: pending, profile: resolver.value(node, 'deployment.profile'), state: resolver.value(node, 'deployment.state') }, method);
             if (onDisk) return { local: onDisk };
+          }
+          if (profile.kind === 'install') {
+            const token = await this.#options.installs?.tokens.token(name, pending);
+            if (!token) return { local: `profile ${pending} is a scripted install that was not deployed to it (berth deploy ${name} ${pending})` };
+            return { install: { profile: pending, token } };
           }
           const boot = await profileBoot(profile, this.#profiles.folder(pending), this.#images);
           const own = compileExpression(profile.kernelArgs).evaluate({ node: name, attribute: (a) => resolver.value(node, a) });

@@ -6,7 +6,9 @@
  *
  * Checked first, so nothing is armed for a deployment that cannot boot: the
  * profile exists and resolves to a packed version now, and no node is
- * `deployment.lock=locked`.
+ * `deployment.lock=locked`. A scripted install also renders every node's
+ * answer file first (a node missing its disk or address is named), then
+ * starts a new install deployment, whose token the installer's URLs carry.
  */
 import { BerthError } from '../errors.ts';
 import { compressNodes } from '../inventory/noderange/index.ts';
@@ -14,6 +16,7 @@ import type { Inventory } from '../inventory/inventory.ts';
 import type { ImageRepository } from '../images/repository/image-repository.ts';
 import { profileBoot } from '../profiles/profile-boot.ts';
 import type { ProfileRepository } from '../profiles/profile-repository.ts';
+import type { InstallService } from '../installs/install-service.ts';
 import { armingState } from './arming.ts';
 
 export interface DeploymentStarted {
@@ -25,7 +28,15 @@ export interface DeploymentStarted {
   arm: string;
 }
 
-export async function startDeployment(inventory: Inventory, profiles: ProfileRepository, images: ImageRepository, range: string, profileName: string, arm: string): Promise<DeploymentStarted> {
+export async function startDeployment(
+  inventory: Inventory,
+  profiles: ProfileRepository,
+  images: ImageRepository,
+  range: string,
+  profileName: string,
+  arm: string,
+  installs?: InstallService,
+): Promise<DeploymentStarted> {
   const nodes = inventory.expand(range);
   if (nodes.length === 0) throw new BerthError('BERTH_NOT_FOUND', `'${range}' selects no nodes`);
   const arming = armingState(arm);
@@ -43,7 +54,14 @@ export async function startDeployment(inventory: Inventory, profiles: ProfileRep
   if (locked.length > 0) {
     throw new BerthError('BERTH_CONFLICT', `deployment.lock is locked on ${compressNodes(locked)}; unlock them first (berth node set ${compressNodes(locked)} deployment.lock=unlocked)`);
   }
+  if (profile.kind === 'install') {
+    if (!installs) throw new BerthError('BERTH_UNAVAILABLE', 'this server has no scripted-install service');
+    // Every node's answer file renders and passes its family's checker, or nothing is armed.
+    await installs.preflight(profileName, nodes);
+    await installs.tokens.begin(nodes, profileName);
+  }
   await inventory.changeNodes(nodes, { set: { 'deployment.pending_profile': profileName, 'deployment.armed': arm, 'deployment.state': 'pending' } });
-  const boots = boot.files.from === 'image' ? `${boot.files.image}@${boot.files.version}` : `kernel profile ${profileName}`;
+  const boots =
+    boot.files.from === 'image' ? `${boot.files.image}@${boot.files.version}` : boot.files.from === 'media' ? `the installer of ${boot.files.media}` : `kernel profile ${profileName}`;
   return { nodes, noderange: compressNodes(nodes), profile: profileName, boots, arm };
 }

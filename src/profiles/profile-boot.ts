@@ -11,6 +11,7 @@ import { BerthError } from '../errors.ts';
 import { VERSION_FILES } from '../images/repository/image-layout.ts';
 import type { ImageRepository } from '../images/repository/image-repository.ts';
 import type { VersionMetadata } from '../images/repository/version-metadata.ts';
+import { MEDIA_RECORD } from '../media/media.ts';
 import { PROFILE_FILE } from './profile-file.ts';
 import { berthKernelArgs } from './kernel-args.ts';
 import type { Profile } from './profile.ts';
@@ -18,7 +19,8 @@ import type { Profile } from './profile.ts';
 export interface ProfileBoot {
   profile: Profile;
   /** The profile's own folder (kernel profiles), or an image version's folder. */
-  files: { from: 'profile' } | { from: 'image'; image: string; version: number; metadata: VersionMetadata };
+  /** Install profiles boot their media's installer, chosen per node and firmware by src/installs: kernel and initrds stay empty here. */
+  files: { from: 'profile' } | { from: 'image'; image: string; version: number; metadata: VersionMetadata } | { from: 'media'; media: string };
   kernel: string;
   initrds: string[];
   /** Arguments for the node side, put before the profile's own; '' for kernel profiles. */
@@ -40,6 +42,11 @@ export async function profileBoot(profile: Profile, profileDir: string, images: 
       initrds: [VERSION_FILES.initramfs],
       berthArgs: berthKernelArgs(profile.name, version, profile.bootMethod),
     };
+  }
+  if (profile.kind === 'install') {
+    const found = await stat(join(images.state.media, profile.media, MEDIA_RECORD)).catch(() => undefined);
+    if (!found?.isFile()) throw new BerthError('BERTH_NOT_FOUND', `profile '${profile.name}' installs from media '${profile.media}', which is not imported (berth media list)`);
+    return { profile, files: { from: 'media', media: profile.media }, kernel: '', initrds: [], berthArgs: '' };
   }
   for (const part of [profile.kernel, ...profile.initrds]) {
     const found = await stat(join(profileDir, part)).catch(() => undefined);

@@ -7,12 +7,18 @@
  *   kernel_args: console=ttyS0,115200 ip={net.boot.ipv4_address}
  *   description: compute nodes, diskless
  *
+ *   # a scripted install (berth media import generates them)
+ *   media: debian-12-x86_64      # imported media, installed by its own installer
+ *   packages: [openssh-server, curl]
+ *   kernel_args: console=ttyS0,115200
+ *   # answer.tmpl in the folder overrides the family's answer file template
+ *
  *   # a kernel profile (by hand: the lab, a rescue kernel)
  *   kernel: vmlinuz              # files in the profile folder
  *   initrds: [initrd.gz]
  *   kernel_args: console=ttyS0 berth.node={node}
  *
- * Exactly one of `image` and `kernel`. Unknown keys are errors, not ignored:
+ * Exactly one of `image`, `media` and `kernel`. Unknown keys are errors, not ignored:
  * a misspelt `kernel_arg:` silently dropped is a node booting without them.
  * Errors name the file, line and key, and list every problem at once.
  * Writing edits the existing document, so comments an administrator put in
@@ -30,7 +36,9 @@ import type { BootMethod, Profile } from './profile.ts';
 
 export const PROFILE_FILE = 'profile.yaml';
 
-const KEYS = ['image', 'boot_method', 'kernel', 'initrds', 'kernel_args', 'description'];
+const KEYS = ['image', 'boot_method', 'kernel', 'initrds', 'media', 'packages', 'kernel_args', 'description'];
+/** Package names as every family's installer takes them; also keeps them out of shell and XML syntax. */
+const PACKAGE = /^[A-Za-z0-9@][A-Za-z0-9_.+:@-]{0,127}$/;
 /** Kernel and initrd names are joined to the profile folder and put in URLs: one plain file name each. */
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 
@@ -83,14 +91,16 @@ export function parseProfileFile(text: string, file: string, name: string): Prof
 
   const description = textOf('description') ?? '';
   const kernelArgs = textOf('kernel_args') ?? '';
-  const kind = has('image') ? 'image' : 'kernel';
-  if (has('image') && has('kernel')) {
-    problem('', undefined, 'has both image: and kernel:; a profile boots either an image version or a kernel from its own folder');
-  } else if (!has('image') && !has('kernel')) {
-    problem('', undefined, 'needs image: (an image version such as compute@latest) or kernel: (a kernel file in the profile folder)');
+  const kind = has('image') ? 'image' : has('media') ? 'install' : 'kernel';
+  const kinds = ['image', 'media', 'kernel'].filter(has);
+  if (kinds.length > 1) {
+    problem('', undefined, `has ${kinds.map((k) => `${k}:`).join(' and ')}; a profile boots one of an image version (image:), an installer from imported media (media:) or a kernel from its own folder (kernel:)`);
+  } else if (kinds.length === 0) {
+    problem('', undefined, 'needs image: (an image version such as compute@latest), media: (imported install media) or kernel: (a kernel file in the profile folder)');
   }
+  if (!has('media') && has('packages')) problem('packages', lines.get('packages'), 'only for scripted installs (media:); an image has its packages built in');
   try {
-    checkKernelArgs(kernelArgs, kind);
+    checkKernelArgs(kernelArgs, kind === 'kernel' ? 'kernel' : 'image');
   } catch (e) {
     if (!(e instanceof BerthError)) throw e;
     problem('kernel_args', lines.get('kernel_args'), e.message, e.code, e.where);
@@ -118,6 +128,17 @@ export function parseProfileFile(text: string, file: string, name: string): Prof
     return { kind, name, description, kernelArgs, image: image!, bootMethod };
   }
 
+  if (kind === 'install') {
+    for (const key of ['boot_method', 'initrds']) if (has(key)) problem(key, lines.get(key), "only for image or kernel profiles; a scripted install boots its media's installer and installs to disk");
+    const media = textOf('media');
+    if (media !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(media)) problem('media', lines.get('media'), `'${media}' is not a media name (see berth media list)`);
+    const packages = values['packages'] ?? [];
+    if (!Array.isArray(packages)) problem('packages', lines.get('packages'), 'must be a list of package names, such as [openssh-server, curl]');
+    else for (const p of packages) if (typeof p !== 'string' || !PACKAGE.test(p)) problem('packages', lines.get('packages'), `${JSON.stringify(p)} is not a package name`);
+    if (problems.length > 0) fail();
+    return { kind, name, description, kernelArgs, media: media!, packages: packages as string[] };
+  }
+
   if (has('boot_method')) problem('boot_method', lines.get('boot_method'), 'only for image profiles; a kernel profile boots its kernel as it is');
   const kernel = textOf('kernel');
   if (kernel !== undefined && !FILE_NAME.test(kernel)) problem('kernel', lines.get('kernel'), `'${kernel}' is not a file name in the profile folder`);
@@ -137,7 +158,9 @@ export function formatProfileFile(profile: Profile, previous?: string): string {
   const fields: Record<string, unknown> =
     profile.kind === 'image'
       ? { image: formatImageRef(profile.image), boot_method: profile.bootMethod, kernel_args: profile.kernelArgs }
-      : { kernel: profile.kernel, initrds: profile.initrds, kernel_args: profile.kernelArgs };
+      : profile.kind === 'install'
+        ? { media: profile.media, packages: profile.packages, kernel_args: profile.kernelArgs }
+        : { kernel: profile.kernel, initrds: profile.initrds, kernel_args: profile.kernelArgs };
   fields['description'] = profile.description === '' ? undefined : profile.description;
   let doc: Document;
   if (previous !== undefined && previous.trim() !== '') {

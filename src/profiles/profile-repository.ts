@@ -66,8 +66,11 @@ export class ProfileRepository {
     return parseProfileFile(text, file, name);
   }
 
-  /** Creates the profile's folder with profile.yaml and empty script folders; BERTH_EXISTS if the name is taken. */
-  async create(profile: Profile): Promise<void> {
+  /**
+   * Creates the profile's folder with profile.yaml, empty script folders and
+   * `files` (name → content, e.g. an install profile's answer.tmpl); BERTH_EXISTS if the name is taken.
+   */
+  async create(profile: Profile, files: Record<string, string> = {}): Promise<void> {
     const target = this.folder(profile.name);
     const partial = join(this.dir, `.new-${profile.name}-${randomBytes(4).toString('hex')}`);
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
@@ -76,6 +79,7 @@ export class ProfileRepository {
       await writeFile(join(partial, PROFILE_FILE), formatProfileFile(profile), { mode: 0o644 });
       await chmod(join(partial, PROFILE_FILE), 0o644);
       for (const folder of SCRIPT_FOLDERS) await makeDir(join(partial, folder));
+      for (const [name, content] of Object.entries(files)) await writeFile(join(partial, name), content, { mode: 0o644 });
       // rename() fails on a folder that has anything in it: that is the existence check, without a race.
       await rename(partial, target);
     } catch (e) {

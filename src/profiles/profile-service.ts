@@ -37,7 +37,7 @@ export type ProfileChange = Partial<Omit<ProfileDefinition, 'name'>>;
 export interface ProfileView {
   name: string;
   /** `invalid`: the folder is there but its profile.yaml is not a profile (see `problem`). */
-  kind: 'image' | 'kernel' | 'invalid';
+  kind: 'image' | 'kernel' | 'install' | 'invalid';
   description: string;
   kernelArgs: string;
   /** Image profiles: the reference as stored, `compute@latest` or `compute@3`. */
@@ -46,6 +46,9 @@ export interface ProfileView {
   /** Kernel profiles: files in the profile folder. */
   kernel?: string;
   initrds?: string[];
+  /** Install profiles: the imported media and the extra packages. */
+  media?: string;
+  packages?: string[];
   /** The version `image` means now. */
   resolvesTo?: { name: string; version: number; ref: string; created: string; kernelVersion: string };
   /** Why a node could not boot the profile now: image gone, version damaged, file missing, profile.yaml broken. */
@@ -92,7 +95,13 @@ export class ProfileService {
     return this.#exclusive(async () => {
       const current = await this.profiles.read(name);
       let next: Profile;
-      if (current.kind === 'kernel') {
+      if (current.kind === 'install') {
+        const refused = (['image', 'bootMethod'] as const).find((key) => change[key] !== undefined);
+        if (refused) {
+          throw new BerthError('BERTH_CONFLICT', `profile '${name}' is a scripted install (media: in ${this.profiles.file(name)}); ${refused === 'image' ? 'image' : 'boot_method'} applies to image profiles only`);
+        }
+        next = { ...current };
+      } else if (current.kind === 'kernel') {
         const refused = (['image', 'bootMethod'] as const).find((key) => change[key] !== undefined);
         if (refused) {
           throw new BerthError(
@@ -163,7 +172,7 @@ export class ProfileService {
   async #check(profile: Profile): Promise<void> {
     let compiled: CompiledExpression;
     try {
-      compiled = checkKernelArgs(profile.kernelArgs, profile.kind);
+      compiled = checkKernelArgs(profile.kernelArgs, profile.kind === 'kernel' ? 'kernel' : 'image');
     } catch (e) {
       throw inField(e, 'kernel_args', '/kernelArgs');
     }
@@ -202,6 +211,9 @@ export class ProfileService {
     if (profile.kind === 'image') {
       view.image = formatImageRef(profile.image);
       view.bootMethod = profile.bootMethod;
+    } else if (profile.kind === 'install') {
+      view.media = profile.media;
+      view.packages = profile.packages;
     } else {
       view.kernel = profile.kernel;
       view.initrds = profile.initrds;

@@ -1,11 +1,13 @@
 /**
  * A deployment profile: what a node boots when its `deployment.pending_profile`
  * names it. Profiles live in `<state-dir>/profiles/<name>/`, described by
- * `profile.yaml` (profile-file.ts), and come in two kinds that share the name
+ * `profile.yaml` (profile-file.ts), and come in three kinds that share the name
  * space and the folder:
  *
  * - image profiles (`image:`) boot a packed image version with a boot method;
  *   this is what `berth profile define` makes and `berth deploy` assigns;
+ * - install profiles (`media:`) run a distribution's installer from imported
+ *   media with a rendered answer file (scripted installs);
  * - kernel profiles (`kernel:`) boot a kernel and initrds kept in the profile
  *   folder itself: the lab's marker profile, or a rescue kernel an
  *   administrator drops in by hand.
@@ -59,4 +61,20 @@ export interface KernelProfile extends ProfileBase {
   initrds: string[];
 }
 
-export type Profile = ImageProfile | KernelProfile;
+/**
+ * A scripted install: the distribution's own installer from imported media
+ * (src/media), driven by an answer file berth renders per node (src/installs).
+ * The folder's `answer.tmpl`, when present, replaces the family's template.
+ */
+export interface InstallProfile extends ProfileBase {
+  kind: 'install';
+  /** Name of the imported media (berth media list). */
+  media: string;
+  /** Packages to install beyond the family's minimum. */
+  packages: string[];
+}
+
+/** File in an install profile's folder that overrides the family's answer file template. */
+export const ANSWER_TEMPLATE = 'answer.tmpl';
+
+export type Profile = ImageProfile | KernelProfile | InstallProfile;

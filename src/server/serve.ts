@@ -4,6 +4,10 @@
  * API last, so nothing answers before berth can serve it. SIGTERM and SIGINT
  * stop it in reverse order and exit 0.
  */
+import { InstallTokens } from '../deploy/install-tokens.ts';
+import { InstallService } from '../installs/install-service.ts';
+import { MediaRepository } from '../media/media-repository.ts';
+import { ProfileRepository } from '../profiles/profile-repository.ts';
 import { getgrnam } from './group-lookup.ts';
 import { ApiServer } from '../api/api-server.ts';
 import { BootServices } from '../boot/boot-services.ts';
@@ -50,7 +54,14 @@ export async function startServer(options: { configPath?: string; flags?: Config
     const events = new EventLog(store, log.child({ component: 'events' }));
     const discovery = await DiscoveryService.load(store, inventory, events);
     let api: ApiServer | undefined;
+    const installs = new InstallService({
+      inventory,
+      profiles: new ProfileRepository(layout.profiles),
+      media: new MediaRepository(layout),
+      tokens: new InstallTokens(store, inventory, layout.installTokenKey),
+    });
     const boot = new BootServices({
+      installs,
       stateDir: config.stateDir,
       profilesDir: layout.profiles,
       ...config.boot,
@@ -77,6 +88,7 @@ export async function startServer(options: { configPath?: string; flags?: Config
       nbdReaders: (exportName) => [...new Set((boot.nbd?.clients() ?? []).filter((c) => c.export === exportName).map((c) => boot.nodeByIp(c.ip) ?? c.ip))].sort(),
       leases: () => (boot.dhcp?.leases.all() ?? []).map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
       sshCa,
+      installs,
       nodeKeys: new NodeKeyService(
         store,
         inventory,

@@ -10,7 +10,8 @@
  *   trees/         unpacked image trees being built
  *   media/         imported install media
  *   profiles/      deployment profiles
- *   private/ 0700  secrets: TLS CA key, server key (pki.ts), SSH CA key (ssh/ssh-ca.ts)
+ *   private/ 0700  secrets: TLS CA key, server key (pki.ts), SSH CA key (ssh/ssh-ca.ts),
+ *                  the install token key (deploy/install-tokens.ts)
  *   public/        served to anyone, nodes included: the CA certificate, the SSH CA public key
  */
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
@@ -48,6 +49,8 @@ export interface StateDirLayout {
     /** Copy of the CA public key in public/, for known_hosts `@cert-authority` lines. */
     publicCaKey: string;
   };
+  /** Secret from which each scripted install's URL token is derived (deploy/install-tokens.ts). */
+  installTokenKey: string;
 }
 
 export function stateDirLayout(root: string = defaultStateDir): StateDirLayout {
@@ -76,6 +79,7 @@ export function stateDirLayout(root: string = defaultStateDir): StateDirLayout {
       caSerial: join(privateDir, 'ssh-ca.serial'),
       publicCaKey: join(publicDir, 'ssh-ca.pub'),
     },
+    installTokenKey: join(privateDir, 'install-token.key'),
   };
 }
 

@@ -55,10 +55,20 @@ describe('profile.yaml', () => {
     });
   });
 
-  test('exactly one of image and kernel', () => {
-    refused('image: compute\nkernel: vmlinuz\n', 'BERTH_CONFIG', /has both image: and kernel:/);
-    refused('kernel_args: quiet\n', 'BERTH_CONFIG', /needs image: .* or kernel:/);
+  test('exactly one of image, media and kernel', () => {
+    refused('image: compute\nkernel: vmlinuz\n', 'BERTH_CONFIG', /has image: and kernel:/);
+    refused('media: deb12\nkernel: vmlinuz\n', 'BERTH_CONFIG', /has media: and kernel:/);
+    refused('kernel_args: quiet\n', 'BERTH_CONFIG', /needs image: .*, media: .* or kernel:/);
     refused('', 'BERTH_CONFIG', /is empty/);
+  });
+
+  test('a scripted install: media and packages, nothing of the other kinds', () => {
+    const profile = parseProfileFile('media: debian-12-x86_64\npackages: [curl, vim]\nkernel_args: console=ttyS0\n', '/p/profile.yaml', 'p');
+    assert.deepEqual(profile, { kind: 'install', name: 'p', description: '', kernelArgs: 'console=ttyS0', media: 'debian-12-x86_64', packages: ['curl', 'vim'] });
+    refused('media: deb12\nboot_method: tethered\n', 'BERTH_CONFIG', /:2: boot_method: only for image or kernel profiles/);
+    refused('media: deb12\npackages: [curl, "rm -rf /"]\n', 'BERTH_CONFIG', /packages: "rm -rf \/" is not a package name/);
+    refused('image: compute\npackages: [curl]\n', 'BERTH_CONFIG', /packages: only for scripted installs/);
+    refused('media: ../x\n', 'BERTH_CONFIG', /media: '..\/x' is not a media name/);
   });
 
   test('errors name file, line and key', () => {

@@ -28,7 +28,7 @@ export function deployRoutes(services: Services): Route[] {
       },
       handler: async ({ body }) => {
         const b = body as { range: string; profile: string; arm?: string };
-        return startDeployment(inventory, profiles, images, b.range, b.profile, b.arm ?? 'once');
+        return startDeployment(inventory, profiles, images, b.range, b.profile, b.arm ?? 'once', services.installs);
       },
     },
     {

@@ -3,7 +3,9 @@
  * method with kernel arguments and scripts. The checks and the files are
  * in profiles/; this module is the API's view of them.
  */
+import { BerthError } from '../../errors.ts';
 import { BOOT_METHODS, SCRIPT_FOLDERS } from '../../profiles/profile.ts';
+import { inSubnet } from '../../server/boot-network-config.ts';
 import { ProfileService } from '../../profiles/profile-service.ts';
 import type { ProfileChange, ProfileDefinition } from '../../profiles/profile-service.ts';
 import type { JsonSchema, Route } from '../route.ts';
@@ -20,13 +22,15 @@ const profileView: JsonSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
-    kind: { type: 'string', enum: ['image', 'kernel', 'invalid'] },
+    kind: { type: 'string', enum: ['image', 'kernel', 'install', 'invalid'] },
     description: { type: 'string' },
     kernelArgs: { type: 'string' },
     image: { type: 'string' },
     bootMethod: { type: 'string' },
     kernel: { type: 'string' },
     initrds: { type: 'array', items: { type: 'string' } },
+    media: { type: 'string', description: 'Install profiles: the imported media' },
+    packages: { type: 'array', items: { type: 'string' }, description: 'Install profiles: packages beyond the family minimum' },
     resolvesTo: {
       type: 'object',
       description: 'The image version the profile boots now',
@@ -118,5 +122,54 @@ export function profileRoutes(services: Services): Route[] {
       },
       handler: ({ params, query }) => profiles.remove(params['name']!, query['force'] === true),
     },
+    {
+      method: 'GET',
+      path: '/api/v1/profiles/{name}/render/{node}',
+      operationId: 'renderProfile',
+      tag: 'profiles',
+      summary: "A scripted install's answer file exactly as the node would receive it now (with its deployment's URLs when one was started), plus the family checker's findings",
+      query: { type: 'object', additionalProperties: false, properties: { firmware: { type: 'string', enum: ['bios', 'uefi'] } } },
+      response: {
+        type: 'object',
+        properties: {
+          node: { type: 'string' },
+          profile: { type: 'string' },
+          media: { type: 'string' },
+          family: { type: 'string' },
+          fileName: { type: 'string' },
+          contentType: { type: 'string' },
+          template: { type: 'string' },
+          text: { type: 'string' },
+          ipxe: { type: 'string', description: "The installer's iPXE script for the firmware asked for (bios by default)" },
+          problems: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, message: { type: 'string' } } } },
+          deployed: { type: 'boolean', description: 'false: no deployment of this profile was started for the node, so the URLs hold a placeholder token' },
+        },
+      },
+      handler: async ({ params, query }) => {
+        const installs = services.installs;
+        if (!installs) throw new BerthError('BERTH_UNAVAILABLE', 'this server has no scripted-install service');
+        const name = params['name']!;
+        const node = params['node']!;
+        if (!services.inventory.node(node)) throw new BerthError('BERTH_NOT_FOUND', `no node named '${node}'`);
+        const token = await installs.tokens.token(node, name);
+        const context = await installs.context(name, node, previewBase(services, node), token ?? 'TOKEN-OF-ITS-DEPLOYMENT');
+        const rendered = await installs.render(context);
+        return { ...rendered, ipxe: installs.bootScript(context, query['firmware'] === 'uefi' ? 'uefi' : 'bios'), deployed: token !== undefined };
+      },
+    },
   ];
+}
+
+/**
+ * The boot HTTP base a node would reach: the server address of the boot
+ * network that holds one of its addresses, else of the first one.
+ */
+function previewBase(services: Services, node: string): string {
+  const status = services.bootStatus() as { httpPort?: number; networks?: { subnet: string; serverAddress?: string }[] };
+  const addresses = Object.values(services.inventory.resolveNode(node, (a) => /^net\.[^.]+\.ipv4_address$/.test(a)))
+    .map((r) => r.value?.split('/')[0])
+    .filter((v): v is string => v !== undefined);
+  const networks = status.networks ?? [];
+  const network = networks.find((n) => n.serverAddress && addresses.some((a) => inSubnet(a, n.subnet))) ?? networks.find((n) => n.serverAddress);
+  return `http://${network?.serverAddress ?? 'berth'}:${status.httpPort ?? 80}`;
 }

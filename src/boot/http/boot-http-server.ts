@@ -25,7 +25,7 @@ import { imageNameProblem } from '../../images/repository/image-ref.ts';
 import type { SiteInitrd } from '../site/site-initrd.ts';
 import type { ImageRepository } from '../../images/repository/image-repository.ts';
 import type { ProfileBoot } from '../../profiles/profile-boot.ts';
-import { discoveryScript, localBootScript, bootScript } from '../ipxe/scripts.ts';
+import { discoveryScript, installChainScript, localBootScript, bootScript } from '../ipxe/scripts.ts';
 import { serveFile } from './file-response.ts';
 
 export interface BootHttpTarget {
@@ -33,7 +33,7 @@ export interface BootHttpTarget {
   nodeByMac(mac: string): string | undefined;
   nodeByUuid(uuid: string): string | undefined;
   /** What a node should boot now, with its kernel arguments evaluated, or why it boots locally. */
-  pendingProfile(node: string): Promise<{ boot: ProfileBoot; kernelArgs: string } | { local: string }>;
+  pendingProfile(node: string): Promise<{ boot: ProfileBoot; kernelArgs: string } | { local: string } | { install: { profile: string; token: string } }>;
   /** Node name for a client address (from its DHCP lease), for attributing file downloads. */
   nodeByIp?(ip: string): string | undefined;
 }
@@ -50,6 +50,8 @@ export interface BootHttpOptions {
   /** The node API's HTTPS port on the address a node reached the boot server at, for `berth.server=`. */
   apiPort?: (localAddress: string) => number | undefined;
   target: BootHttpTarget;
+  /** Scripted installs: /install/<node>/<token>/... and the media trees under /media/. */
+  installs?: { handle(request: IncomingMessage, response: ServerResponse, parts: string[], url: URL, ip: string, base: string): Promise<boolean> };
   events: EventSink;
   log: Logger;
 }
@@ -109,6 +111,9 @@ export class BootHttpServer {
       if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'only GET and HEAD\n');
       const url = new URL(request.url ?? '/', 'http://boot');
       const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+      if ((parts[0] === 'install' || parts[0] === 'media') && this.#options.installs) {
+        if (await this.#options.installs.handle(request, response, parts, url, ip, this.#base(request))) return;
+      }
       if (parts[0] !== 'boot') return notFound(response, events);
       if (parts[1] === 'ipxe') return await this.#script(request, response, parts.slice(2), ip);
       if (parts[1] === 'loader' && parts.length === 3 && LOADERS.has(parts[2]!)) {
@@ -178,6 +183,10 @@ export class BootHttpServer {
     if ('local' in decision) {
       events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'local', reason: decision.local } });
       return text(response, 200, localBootScript(node, decision.local));
+    }
+    if ('install' in decision) {
+      events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'install', profile: decision.install.profile } });
+      return text(response, 200, installChainScript(node, decision.install.profile, `${base}/install/${encodeURIComponent(node)}/${decision.install.token}/ipxe/`));
     }
     const { boot, kernelArgs } = decision;
     const profile = boot.profile.name;

@@ -61,3 +61,22 @@ export function discoveryScript(mac: string, retryUrl: string): string {
     '',
   ].join('\n');
 }
+
+/**
+ * A scripted install: the installer's script depends on the firmware (iPXE's
+ * `${platform}`: pcbios or efi), which only iPXE knows, so it asks again with
+ * it in the URL. `base` ends with `/ipxe/` and carries the deployment token.
+ */
+export function installChainScript(node: string, profile: string, base: string): string {
+  return [
+    '#!ipxe',
+    `echo berth: ${safe(node)} installs with profile ${safe(profile)}`,
+    ':again',
+    `chain --replace --autofree ${safe(base)}\${platform} || goto failed`,
+    ':failed',
+    'echo berth: could not fetch the installer script, asking again in 10 seconds',
+    'sleep 10',
+    'goto again',
+    '',
+  ].join('\n');
+}

@@ -243,6 +243,18 @@ export const attributeSchema: readonly AttributeSpec[] = [
     description: 'Console keyboard layout of the deployed system.',
     example: 'de-nodeadkeys',
   },
+  {
+    name: 'install.proxy',
+    type: 'url',
+    description: "HTTP proxy a scripted install's installer fetches packages through (air-gapped sites: a caching proxy next to berth).",
+    example: 'http://10.0.0.1:3142',
+  },
+  {
+    name: 'install.mirror',
+    type: 'url',
+    description: "Package repository a scripted install uses instead of its media (or of the distribution's public mirror, for netboot media that carry no packages).",
+    example: 'http://mirror.example.org/debian',
+  },
 
   // Free-form.
   {

@@ -28,7 +28,8 @@ export type AttributeType =
   | 'profile-name'
   | 'timezone'
   | 'locale'
-  | 'keymap';
+  | 'keymap'
+  | 'url'; // http:// or https:// URL
 
 export interface AttributeSpec {
   /**

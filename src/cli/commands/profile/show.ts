@@ -13,6 +13,8 @@ export async function run(context: CommandContext): Promise<void> {
   const facts: [string, string][] = [];
   if (profile.kind === 'image') {
     facts.push(['image', describeResolution(profile)], ['boot_method', profile.bootMethod ?? '']);
+  } else if (profile.kind === 'install') {
+    facts.push(['media', profile.media ?? ''], ['packages', (profile.packages ?? []).join(',')]);
   } else {
     facts.push(['kernel', profile.kernel ?? ''], ['initrds', (profile.initrds ?? []).join(',')]);
   }

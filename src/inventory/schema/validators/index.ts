@@ -12,7 +12,7 @@ import {
 } from './names.ts';
 import { normalizeHost, normalizeHostList, normalizeIpv4, normalizeIpv4Cidr, normalizeIpv4List, normalizeMac } from './network.ts';
 import { normalizeCryptHash, normalizeGrubPasswordHash } from './password-hashes.ts';
-import { normalizeBoolean, normalizeEnum, normalizeInteger, normalizeString, normalizeText, normalizeUuid, rangeText } from './scalars.ts';
+import { normalizeBoolean, normalizeEnum, normalizeInteger, normalizeString, normalizeText, normalizeUrl, normalizeUuid, rangeText } from './scalars.ts';
 import { normalizeSshPublicKeys } from './ssh-public-keys.ts';
 
 /** What a type accepts, in words, and the function that checks and normalizes it. */
@@ -24,6 +24,7 @@ export interface TypeRule {
 
 export const typeRules: Record<AttributeType, TypeRule> = {
   string: { describe: () => 'one line of text', normalize: normalizeString },
+  url: { describe: () => 'http:// or https:// URL', normalize: normalizeUrl },
   text: { describe: () => 'free text, may span several lines', normalize: normalizeText },
   mac: {
     describe: () => 'MAC address such as 52:54:00:12:34:56 (also accepted with - or no separators; stored lowercase with :)',

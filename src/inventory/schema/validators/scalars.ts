@@ -83,3 +83,17 @@ export function normalizeUuid(value: string): string {
   }
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** An http(s) URL as written; answer files carry it into installer syntax, so no spaces, quotes or shell characters. */
+export function normalizeUrl(value: string): string {
+  const text = value.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    reject(`${quote(text)} is not a URL (such as http://10.0.0.1:3142)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') reject(`${quote(text)} has the scheme ${url.protocol.replace(/:$/, '')}; only http and https are supported`);
+  if (!/^[A-Za-z0-9._~:/?#@!$&()*+,;=%[\]-]+$/.test(text) || /['"`\\]/.test(text)) reject(`${quote(text)} has characters a URL cannot hold unescaped (spaces, quotes)`);
+  return text;
+}

@@ -1,0 +1,30 @@
+import { BerthError } from '../../../errors.ts';
+import type { CommandContext } from '../../command.ts';
+import { printJson } from '../../output.ts';
+import { localMedia, profilesUsing } from './local-media.ts';
+
+/** `media: key: value` lines, like the other show commands. */
+export async function run(context: CommandContext): Promise<void> {
+  const [name] = context.positionals;
+  if (name === undefined) throw new BerthError('BERTH_BAD_INPUT', 'missing media name\nusage: berth media show <name>');
+  const { media, profiles } = await localMedia(context);
+  const record = await media.read(name);
+  const used = await profilesUsing(profiles, name);
+  if (context.json) return printJson({ ...record, folder: media.folder(name), profiles: used });
+  const facts: [string, string][] = [
+    ['label', record.label],
+    ['distro', record.distro],
+    ['version', record.version],
+    ['arch', record.arch],
+    ['family', record.family],
+    ['kernel', record.kernel],
+    ['initrds', record.initrds.join(',')],
+    ...(record.iso ? ([['iso', record.iso]] as [string, string][]) : []),
+    ['folder', media.folder(name)],
+    ['source', `${record.source.path} (${record.source.bytes} bytes, sha256 ${record.source.sha256})`],
+    ['imported', record.imported],
+    ...record.evidence.map((e): [string, string] => ['evidence', `${e.file}: ${e.says}`]),
+    ['profiles', used.join(',')],
+  ];
+  process.stdout.write(facts.map(([key, value]) => `${record.name}: ${key}: ${value}`).join('\n') + '\n');
+}

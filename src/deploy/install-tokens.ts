@@ -1,0 +1,115 @@
+/**
+ * Per-deployment tokens for scripted installs. A distribution's installer
+ * (anaconda, subiquity, d-i, YaST, weasel) fetches its answer file from a URL
+ * on its kernel command line and cannot send a node key, so the URL itself
+ * carries the credential: `/install/<node>/<token>/...`.
+ *
+ * - `berth deploy` of an install profile records a fresh random nonce for the
+ *   node (store kind 'install-deployment'); the token is an HMAC of node and
+ *   nonce under a secret in private/, so the store alone hands out nothing
+ *   and every deployment has a new token (an old boot script's URL is dead).
+ * - A token opens only while the node is armed, its pending profile is the one
+ *   deployed, and the lock is not `locked`: "valid while armed". The
+ *   installer's post script trades it for a node key (which disarms a `once`
+ *   node), and everything after goes through the node API with that key.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { BerthError } from '../errors.ts';
+import type { Inventory } from '../inventory/inventory.ts';
+import type { Store } from '../store/store.ts';
+import { armingState } from './arming.ts';
+
+const KIND = 'install-deployment';
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface InstallDeployment {
+  profile: string;
+  nonce: string;
+  created: string;
+}
+
+export class InstallTokens {
+  readonly #store: Store;
+  readonly #inventory: Inventory;
+  readonly #keyFile: string;
+  #key: Buffer | undefined;
+
+  constructor(store: Store, inventory: Inventory, keyFile: string) {
+    this.#store = store;
+    this.#inventory = inventory;
+    this.#keyFile = keyFile;
+  }
+
+  /** Records a new deployment of `profile` for each node: every earlier token of theirs stops working. */
+  async begin(nodes: readonly string[], profile: string): Promise<void> {
+    await this.#secret();
+    const created = new Date().toISOString();
+    await this.#store.write((tx) => {
+      for (const node of nodes) tx.put(KIND, node, { profile, nonce: randomBytes(16).toString('base64url'), created });
+    });
+  }
+
+  /** The node's current token for `profile`, or undefined when no deployment of it was begun. */
+  async token(node: string, profile: string): Promise<string | undefined> {
+    const deployment = await this.#deployment(node);
+    if (!deployment || deployment.profile !== profile) return undefined;
+    return this.#derive(await this.#secret(), node, deployment.nonce);
+  }
+
+  /**
+   * The deployment `token` opens for `node`, or a BERTH_FORBIDDEN saying why
+   * not. `needArmed` is false only for the installer's own failure reports,
+   * which must still reach the timeline after a `once` arming was used up.
+   */
+  async check(node: string, token: string, needArmed = true): Promise<InstallDeployment> {
+    const refuse = (why: string): never => {
+      throw new BerthError('BERTH_FORBIDDEN', `install token for ${node} refused: ${why}`, { node });
+    };
+    const record = this.#inventory.node(node);
+    if (!record || !TOKEN.test(token)) refuse('no such deployment');
+    const deployment = await this.#deployment(node);
+    if (!deployment) return refuse('no scripted install was deployed to it');
+    const expected = this.#derive(await this.#secret(), node, deployment.nonce);
+    if (!timingSafeEqual(Buffer.from(expected), Buffer.from(token))) refuse('not the token of its current deployment');
+    const resolver = this.#inventory.resolver();
+    const value = (name: string) => {
+      try {
+        return resolver.value(record!, name);
+      } catch {
+        return undefined;
+      }
+    };
+    if (value('deployment.pending_profile') !== deployment.profile) refuse(`its pending profile is no longer ${deployment.profile}`);
+    if (value('deployment.lock') === 'locked') refuse('deployment.lock is locked');
+    if (needArmed) {
+      const armed = armingState(value('deployment.armed'));
+      if (!armed.armed) refuse(`it is not armed (${armed.why})`);
+    }
+    return deployment;
+  }
+
+  async #deployment(node: string): Promise<InstallDeployment | undefined> {
+    const doc = await this.#store.read((reader) => reader.get<InstallDeployment>(KIND, node));
+    return doc?.value;
+  }
+
+  #derive(secret: Buffer, node: string, nonce: string): string {
+    return createHmac('sha256', secret).update(`${node}\0${nonce}`).digest('base64url');
+  }
+
+  async #secret(): Promise<Buffer> {
+    if (this.#key) return this.#key;
+    const existing = await readFile(this.#keyFile).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (existing && existing.length >= 32) return (this.#key = existing);
+    const fresh = randomBytes(32);
+    // 'wx': two servers starting at once on one state dir must agree on one key.
+    await writeFile(this.#keyFile, fresh, { mode: 0o600, flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+    return (this.#key = await readFile(this.#keyFile));
+  }
+}

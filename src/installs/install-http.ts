@@ -1,0 +1,164 @@
+/**
+ * The plain-HTTP side of scripted installs, mounted on the boot HTTP server
+ * (installers fetch from the URLs on their kernel command line and trust no
+ * CA): the per-node files behind the deployment token (install-service.ts
+ * lists them), and the imported media trees under /media/<name>/ that the
+ * installers read their packages and images from.
+ *
+ * Media are public on the provisioning network, as a distribution mirror
+ * is; nothing node-specific is served without the token.
+ */
+import { readFileSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, sep } from 'node:path';
+import { BerthError } from '../errors.ts';
+import type { EventSink } from '../events/boot-event.ts';
+import type { Inventory } from '../inventory/inventory.ts';
+import type { MediaRepository } from '../media/media-repository.ts';
+import { serveFile } from '../boot/http/file-response.ts';
+import type { Firmware } from './install-family.ts';
+import type { InstallService } from './install-service.ts';
+import { nodeSupportBundle, postScript } from './node-support-bundle.ts';
+
+/** One path segment of a media file: never `.` or `..`; hidden names are allowed (anaconda reads .treeinfo). */
+const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9_+~.][A-Za-z0-9_.+~,=-]{0,254}$/;
+const REPORT_STATES = new Set(['installing', 'post', 'failed']);
+const STEP = /^[a-z][a-z0-9-]{0,39}$/;
+
+export interface InstallHttpOptions {
+  installs: InstallService;
+  media: MediaRepository;
+  inventory: Inventory;
+  events: EventSink;
+  /** berth's CA certificate (PEM), for the post script to trust the node API. */
+  caPem(): Promise<string>;
+  /** The node API's HTTPS base for a node that reached the boot server at `localAddress`. */
+  apiUrl(localAddress: string): string | undefined;
+}
+
+export class InstallHttp {
+  readonly #options: InstallHttpOptions;
+
+  constructor(options: InstallHttpOptions) {
+    this.#options = options;
+  }
+
+  /** Handles /install/... and /media/...; false when the path is neither. */
+  async handle(request: IncomingMessage, response: ServerResponse, parts: string[], url: URL, ip: string, base: string): Promise<boolean> {
+    if (parts[0] === 'media') {
+      await this.#media(request, response, parts.slice(1), ip);
+      return true;
+    }
+    if (parts[0] !== 'install' || parts.length < 4) return false;
+    const [, node, token, ...rest] = parts as [string, string, string, ...string[]];
+    const file = rest.join('/');
+    const isReport = file === 'report';
+    const { installs, events } = this.#options;
+    let deployment;
+    try {
+      // Failure reports must reach the timeline after a `once` arming was used by the key grant.
+      deployment = await installs.tokens.check(node, token, !(isReport && url.searchParams.get('state') === 'failed'));
+    } catch (e) {
+      if (!(e instanceof BerthError)) throw e;
+      events.emit({ source: 'http', step: 'install-refused', ip, ...(this.#options.inventory.node(node) ? { node } : {}), detail: { file, reason: e.message } });
+      text(response, 403, `berth: ${e.message}\n`);
+      return true;
+    }
+    const profile = deployment.profile;
+    if (isReport) {
+      await this.#report(response, node, url, ip);
+      return true;
+    }
+    if (file === 'node-support.tar') {
+      const bundle = await nodeSupportBundle();
+      response.writeHead(200, { 'content-type': 'application/x-tar', 'content-length': bundle.length, 'cache-control': 'no-store' });
+      response.end(request.method === 'HEAD' ? undefined : bundle);
+      return true;
+    }
+    try {
+      const context = await installs.context(profile, node, base, token);
+      const local = (request.socket.localAddress ?? '').replace(/^::ffff:/, '');
+      if (rest[0] === 'ipxe' && rest.length === 2 && (rest[1] === 'pcbios' || rest[1] === 'efi')) {
+        const firmware: Firmware = rest[1] === 'efi' ? 'uefi' : 'bios';
+        events.emit({ source: 'http', step: 'script', node, ip, detail: { script: 'install', profile, media: context.media.name, family: context.media.family, firmware } });
+        text(response, 200, installs.bootScript(context, firmware));
+        return true;
+      }
+      if (file === 'post.sh') {
+        const server = this.#options.apiUrl(local);
+        if (!server) throw new BerthError('BERTH_UNAVAILABLE', 'the node API is not listening on an address this node reached berth by');
+        const script = await postScript({ node, profile, media: context.media.name, server, callback: context.urls.callback, caPem: await this.#options.caPem() });
+        events.emit({ source: 'http', step: 'post-script', node, ip, detail: { profile } });
+        text(response, 200, script);
+        return true;
+      }
+      const folder = this.#options.media.folder(context.media.name);
+      const mediaFile = (path: string): string | undefined => {
+        try {
+          return readFileSync(join(folder, path), 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      const extra = context.module.extraFiles?.({ media: context.media, urls: context.urls, vars: context.vars, mediaFile }) ?? {};
+      if (file === context.module.answerFileName || file in extra) {
+        if (file in extra) {
+          text(response, 200, extra[file]!, 'text/plain; charset=utf-8');
+        } else {
+          const rendered = await installs.render(context);
+          text(response, 200, rendered.text, rendered.contentType);
+        }
+        events.emit({ source: 'http', step: 'answer-file', node, ip, detail: { profile, file } });
+        return true;
+      }
+      text(response, 404, 'berth: not found\n');
+    } catch (e) {
+      if (!(e instanceof BerthError)) throw e;
+      events.emit({ source: 'http', step: 'install-error', node, ip, detail: { profile, file, reason: e.message } });
+      text(response, 500, `berth: ${e.message}\n`);
+    }
+    return true;
+  }
+
+  async #report(response: ServerResponse, node: string, url: URL, ip: string): Promise<void> {
+    const step = url.searchParams.get('step') ?? '';
+    const state = url.searchParams.get('state') ?? '';
+    const reason = (url.searchParams.get('reason') ?? '').slice(0, 1000);
+    if (!STEP.test(step) || (state !== '' && !REPORT_STATES.has(state))) {
+      text(response, 400, `berth: a report needs step=<lowercase-word> and, optionally, state=${[...REPORT_STATES].join('|')}\n`);
+      return;
+    }
+    this.#options.events.emit({ source: 'node', step, node, ip, detail: { via: 'installer', ...(reason ? { message: reason } : {}) } });
+    if (state) await this.#options.inventory.changeNodes([node], { set: { 'deployment.state': state } });
+    text(response, 200, 'ok\n');
+  }
+
+  async #media(request: IncomingMessage, response: ServerResponse, parts: string[], ip: string): Promise<void> {
+    const [name, ...path] = parts;
+    if (!name || path.length === 0 || !SEGMENT.test(name) || !path.every((p) => SEGMENT.test(p))) {
+      text(response, 404, 'berth: not found\n');
+      return;
+    }
+    const root = this.#options.media.folder(name);
+    // A symlink on the media (ISO trees have some) may point anywhere: serve only what resolves inside the media folder.
+    const real = await realpath(join(root, ...path)).catch(() => undefined);
+    const realRoot = await realpath(root).catch(() => undefined);
+    if (!real || !realRoot || !real.startsWith(realRoot + sep)) {
+      text(response, 404, 'berth: not found\n');
+      return;
+    }
+    const started = Date.now();
+    const served = await serveFile(request, response, real, 'application/octet-stream');
+    const file = path.join('/');
+    // Installers fetch thousands of packages: only the boot files and whole ISOs go into the timeline.
+    if (/vmlinuz|linux|initrd|\.iso$|\.img$|b\.b00/.test(file)) {
+      this.#options.events.emit({ source: 'http', step: 'media', ip, detail: { media: name, file, status: served.status, bytes: served.bytes, durationMs: Date.now() - started } });
+    }
+  }
+}
+
+function text(response: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  response.end(body);
+}
