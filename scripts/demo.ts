@@ -94,9 +94,10 @@ try {
       console.log(table.trimEnd());
       last = table;
     }
-    const states = (JSON.parse(berth(['deploy', 'status', 'node[1-3]', '--json'], true)) as { node: string; state: string }[]).map((s) => s.state);
-    if (states.includes('failed')) throw new Error(`a node failed; see: berth node timeline <node>\n${table}`);
-    if (states.every((s) => s === 'booted')) break;
+    const nodes = JSON.parse(berth(['deploy', 'status', 'node[1-3]', '--json'], true)) as { node: string; state: string; last: { step: string } | null }[];
+    if (nodes.some((n) => n.state === 'failed')) throw new Error(`a node failed; see: berth node timeline <node>\n${table}`);
+    // An installed system that is up reports `booted` and stays `installed`.
+    if (nodes.every((n) => n.state === 'booted' || (n.state === 'installed' && n.last?.step === 'booted'))) break;
     await new Promise((r) => setTimeout(r, 3000));
   }
   say('all three nodes are up');

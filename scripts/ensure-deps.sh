@@ -17,7 +17,9 @@ cd "$(dirname "$0")/.."
 # socat, apt-cacher-ng: the lab's package proxy, Debian's archive for lab VMs through a unix socket (src/lab/package-proxy.ts).
 # libxml2-utils: xmllint checks rendered AutoYaST profiles; python3-jsonschema, -yaml, -jinja2, -configobj, -requests,
 # -json-pointer: what cloud-init's schema check needs when tests run it from an unpacked (never installed) cloud-init package.
-packages="openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin mmdebstrap squashfs-tools openssh-client openssh-server libnbd-bin nbdkit nbd-client swtpm swtpm-tools tpm2-tools socat apt-cacher-ng libxml2-utils python3-jsonschema python3-yaml python3-jinja2 python3-configobj python3-requests python3-json-pointer"
+# xorriso, libarchive-tools: berth media import reads ISO 9660/UDF images with them; debian-installer-12-netboot-amd64:
+# Debian's netboot installer (kernel, initrd), the media of the scripted-install tests.
+packages="xorriso libarchive-tools debian-installer-12-netboot-amd64 openssl curl ca-certificates ipxe tftp-hpa qemu-system-x86 ipxe-qemu ovmf dnsmasq-base iproute2 cpio cryptsetup-bin mmdebstrap squashfs-tools openssh-client openssh-server libnbd-bin nbdkit nbd-client swtpm swtpm-tools tpm2-tools socat apt-cacher-ng libxml2-utils python3-jsonschema python3-yaml python3-jinja2 python3-configobj python3-requests python3-json-pointer"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -190,6 +190,7 @@ export class BootServices {
       inventory: this.#options.inventory,
       events: this.#options.events,
       caPem: () => readFile(caFile, 'utf8'),
+      nodeByIp: (ip) => this.nodeByIp(ip),
       apiUrl: (local) => {
         const port = apiPort?.(local);
         return port && local ? `https://${local.includes(':') ? `[${local}]` : local}:${port}` : undefined;

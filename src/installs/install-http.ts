@@ -15,6 +15,7 @@ import { join, sep } from 'node:path';
 import { BerthError } from '../errors.ts';
 import type { EventSink } from '../events/boot-event.ts';
 import type { Inventory } from '../inventory/inventory.ts';
+import { MEDIA_RECORD } from '../media/media.ts';
 import type { MediaRepository } from '../media/media-repository.ts';
 import { serveFile } from '../boot/http/file-response.ts';
 import type { Firmware } from './install-family.ts';
@@ -23,7 +24,8 @@ import { nodeSupportBundle, postScript } from './node-support-bundle.ts';
 
 /** One path segment of a media file: never `.` or `..`; hidden names are allowed (anaconda reads .treeinfo). */
 const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9_+~.][A-Za-z0-9_.+~,=-]{0,254}$/;
-const REPORT_STATES = new Set(['installing', 'post', 'failed']);
+/** `installed` only from installers without berth's post script (ESXi); Linux targets report it with their node key. */
+const REPORT_STATES = new Set(['installing', 'post', 'failed', 'installed']);
 const STEP = /^[a-z][a-z0-9-]{0,39}$/;
 
 export interface InstallHttpOptions {
@@ -33,6 +35,8 @@ export interface InstallHttpOptions {
   events: EventSink;
   /** berth's CA certificate (PEM), for the post script to trust the node API. */
   caPem(): Promise<string>;
+  /** The node holding this address (its lease), for media fetches in its timeline. */
+  nodeByIp?(ip: string): string | undefined;
   /** The node API's HTTPS base for a node that reached the boot server at `localAddress`. */
   apiUrl(localAddress: string): string | undefined;
 }
@@ -57,8 +61,9 @@ export class InstallHttp {
     const { installs, events } = this.#options;
     let deployment;
     try {
-      // Failure reports must reach the timeline after a `once` arming was used by the key grant.
-      deployment = await installs.tokens.check(node, token, !(isReport && url.searchParams.get('state') === 'failed'));
+      // Reports must reach the timeline after a `once` arming was used by the key grant (a failing
+      // post script, ESXi's first boot): they need the current deployment's token, not arming.
+      deployment = await installs.tokens.check(node, token, !isReport);
     } catch (e) {
       if (!(e instanceof BerthError)) throw e;
       events.emit({ source: 'http', step: 'install-refused', ip, ...(this.#options.inventory.node(node) ? { node } : {}), detail: { file, reason: e.message } });
@@ -67,7 +72,7 @@ export class InstallHttp {
     }
     const profile = deployment.profile;
     if (isReport) {
-      await this.#report(response, node, url, ip);
+      await this.#report(response, node, profile, url, ip);
       return true;
     }
     if (file === 'node-support.tar') {
@@ -121,7 +126,7 @@ export class InstallHttp {
     return true;
   }
 
-  async #report(response: ServerResponse, node: string, url: URL, ip: string): Promise<void> {
+  async #report(response: ServerResponse, node: string, profile: string, url: URL, ip: string): Promise<void> {
     const step = url.searchParams.get('step') ?? '';
     const state = url.searchParams.get('state') ?? '';
     const reason = (url.searchParams.get('reason') ?? '').slice(0, 1000);
@@ -130,13 +135,30 @@ export class InstallHttp {
       return;
     }
     this.#options.events.emit({ source: 'node', step, node, ip, detail: { via: 'installer', ...(reason ? { message: reason } : {}) } });
-    if (state) await this.#options.inventory.changeNodes([node], { set: { 'deployment.state': state } });
+    const set: Record<string, string> = state ? { 'deployment.state': state } : {};
+    const unset: string[] = [];
+    if (state === 'installed') {
+      // As the node API's report does: the disk now holds the profile, so berth's iPXE script sends the node there.
+      const { inventory } = this.#options;
+      const value = (a: string) => {
+        try {
+          return inventory.resolver().value(inventory.node(node)!, a);
+        } catch {
+          return undefined;
+        }
+      };
+      set['deployment.profile'] = profile;
+      if (value('deployment.lock') === 'autolock') set['deployment.lock'] = 'locked';
+      if (value('deployment.armed') === 'once') unset.push('deployment.armed');
+    }
+    if (state) await this.#options.inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
     text(response, 200, 'ok\n');
   }
 
   async #media(request: IncomingMessage, response: ServerResponse, parts: string[], ip: string): Promise<void> {
     const [name, ...path] = parts;
-    if (!name || path.length === 0 || !SEGMENT.test(name) || !path.every((p) => SEGMENT.test(p))) {
+    // media.json is berth's record (where the media came from on this server), not part of the media.
+    if (!name || path.length === 0 || !SEGMENT.test(name) || !path.every((p) => SEGMENT.test(p)) || (path.length === 1 && path[0] === MEDIA_RECORD)) {
       text(response, 404, 'berth: not found\n');
       return;
     }
@@ -153,7 +175,8 @@ export class InstallHttp {
     const file = path.join('/');
     // Installers fetch thousands of packages: only the boot files and whole ISOs go into the timeline.
     if (/vmlinuz|linux|initrd|\.iso$|\.img$|b\.b00/.test(file)) {
-      this.#options.events.emit({ source: 'http', step: 'media', ip, detail: { media: name, file, status: served.status, bytes: served.bytes, durationMs: Date.now() - started } });
+      const node = this.#options.nodeByIp?.(ip);
+      this.#options.events.emit({ source: 'http', step: 'media', ip, ...(node ? { node } : {}), detail: { media: name, file, status: served.status, bytes: served.bytes, durationMs: Date.now() - started } });
     }
   }
 }

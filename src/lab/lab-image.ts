@@ -45,8 +45,11 @@ function treeKey(packages: string[]): string {
 /**
  * Puts the lab tree at `<stateDir>/trees/<name>` (with its tree.json), as if
  * `berth image build <name> --distro debian-12 --packages ...` had run there.
+ * `nodeSupport: false` leaves berth's node-side code out (and the initramfs
+ * as Debian made it): a plain Debian system, as a distribution's installer
+ * leaves one.
  */
-export async function labImageTree(stateDir: string, name: string, packages: string[] = []): Promise<void> {
+export async function labImageTree(stateDir: string, name: string, packages: string[] = [], options: { nodeSupport?: boolean } = {}): Promise<void> {
   const key = treeKey(packages);
   const built = join(CACHE, key);
   await mkdir(CACHE, { recursive: true });
@@ -70,6 +73,7 @@ export async function labImageTree(stateDir: string, name: string, packages: str
   await run('cp', ['-a', '--reflink=auto', join(built, 'trees', 'lab'), join(stateDir, 'trees', name)]);
   const root = join(stateDir, 'trees', name, 'root');
   if (!statSync(join(root, 'boot')).isDirectory()) throw new Error(`the lab tree copied to ${stateDir} has no /boot`);
+  if (options.nodeSupport === false) return;
   await installNodeSupport(root);
   await enableNodeServices(root, name);
   await regenerateInitramfs(root, name, 'initramfs-tools');

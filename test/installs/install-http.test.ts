@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,7 @@ describe('scripted installs over the daemon', { skip }, () => {
     assert.equal(JSON.parse(ok(['deploy', 'status', 'a', '--json']))[0].state, 'installing');
     assert.match(ok(['node', 'timeline', 'a']), /installing.*d-i started/);
     assert.equal((await get(port, `/install/a/${token}/report?step=Bad;step`)).status, 400);
+    assert.equal((await get(port, `/install/a/${token}/report?step=x&state=booted`)).status, 400, 'booted is for the node API only');
     const post = (await get(port, `/install/a/${token}/post.sh`)).body.toString();
     assert.match(post, /^BERTH_NODE='a'$/m);
     assert.match(post, /^BERTH_CALLBACK='http:\/\/127\.0\.0\.1:\d+\/install\/a\/[A-Za-z0-9_-]{43}'$/m);
@@ -153,6 +154,21 @@ describe('scripted installs over the daemon', { skip }, () => {
     ]);
   });
 
+  test('an installer without berth\'s post script (ESXi) reports installed with the token: the node boots its disk next', async () => {
+    const report = await get(port, `/install/a/${token}/report?step=installed&state=installed&reason=esxi+installed`);
+    assert.equal(report.status, 200);
+    const status = JSON.parse(ok(['deploy', 'status', 'a', '--json']))[0];
+    assert.equal(status.state, 'installed');
+    assert.equal(status.profile, 'deb12-default');
+    assert.ok(!status.armed, 'once is used up by the install');
+    const script = (await get(port, `/boot/ipxe/${MAC_A}`)).body.toString();
+    assert.match(script, /is installed on its disk/);
+    assert.match(script, /^exit$/m);
+    // Reports still reach the timeline once disarmed (ESXi's first boot); files do not.
+    assert.equal((await get(port, `/install/a/${token}/report?step=firstboot-done`)).status, 200);
+    assert.equal((await get(port, `/install/a/${token}/post.sh`)).status, 403);
+  });
+
   test('the media tree is served byte for byte, and nothing outside it', async () => {
     const kernel = await get(port, '/media/deb12/debian-installer/amd64/linux');
     assert.equal(kernel.status, 200);
@@ -162,10 +178,25 @@ describe('scripted installs over the daemon', { skip }, () => {
     }
   });
 
+  test('a site template with an unknown variable stops the deploy, naming the file and line, arming nothing', () => {
+    const folder = join(daemon.stateDir, 'profiles/site');
+    mkdirSync(join(folder, 'post.d'), { recursive: true });
+    writeFileSync(join(folder, 'profile.yaml'), 'media: deb12\n');
+    writeFileSync(join(folder, 'answer.tmpl'), 'd-i passwd/root-password-crypted password {{ rootPasswordHash }}\nd-i time/zone string {{ time_zone }}\n');
+    ok(['node', 'unset', 'b', 'deployment.armed']);
+    const r = daemon.cli(['deploy', 'b', 'site', '--no-wait']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /answer\.tmpl:2:\d+.*time_zone/);
+    const status = JSON.parse(ok(['deploy', 'status', 'b', '--json']))[0];
+    assert.equal(status.pending, 'deb12-default', 'the pending profile is unchanged');
+    assert.ok(!status.armed, 'nothing was armed');
+  });
+
   test('media in use by a profile is not removed; a redeploy makes the old token useless', async () => {
     const r = local(['media', 'remove', 'deb12']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /deb12-default/);
+    assert.match(r.stderr, /\bsite\b/);
     ok(['deploy', 'a', 'deb12-default', '--no-wait']);
     assert.equal((await get(port, `/install/a/${token}/post.sh`)).status, 403);
   });

@@ -85,7 +85,7 @@ describe('Debian 12 installed by its own installer with a berth preseed', { skip
     const hash = spawnSync('openssl', ['passwd', '-6', 'berth-e2e'], { encoding: 'utf8' }).stdout.trim();
     ok(['node', 'set', NODE, `ssh.admin_keys=${readFileSync(join(lab.lab.dir, 'admin-key.pub'), 'utf8').trim()}`, `crypted.rootpassword=${hash}`, `install.proxy=${proxy.url}`, 'timezone=Europe/Berlin']);
     writeFileSync(join(lab.lab.dir, 'known_hosts'), ok(['ssh', 'known-hosts']));
-    ok(['profile', 'set', PROFILE, '--kernel-args', 'console=ttyS0,115200']);
+    ok(['profile', 'set', PROFILE, 'kernel_args=console=ttyS0,115200']);
     const script = (folder: string, name: string, text: string) => {
       const file = join(lab.stateDir, 'profiles', PROFILE, folder, name);
       mkdirSync(join(lab.stateDir, 'profiles', PROFILE, folder), { recursive: true });

@@ -109,8 +109,17 @@ export class BootHttpServer {
     const ip = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     try {
       if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'only GET and HEAD\n');
-      const url = new URL(request.url ?? '/', 'http://boot');
-      const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+      let url: URL;
+      let parts: string[];
+      try {
+        // Joined, not resolved: `//host/...` is a path here, not another host.
+        url = new URL(`http://boot${(request.url ?? '/').startsWith('/') ? '' : '/'}${request.url ?? ''}`);
+        parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+      } catch {
+        // A malformed percent escape (`%E0%A4%A`) or URL: the client's mistake, not ours.
+        events.countDropped('http', 'bad-path');
+        return text(response, 400, 'berth: malformed path\n');
+      }
       if ((parts[0] === 'install' || parts[0] === 'media') && this.#options.installs) {
         if (await this.#options.installs.handle(request, response, parts, url, ip, this.#base(request))) return;
       }
