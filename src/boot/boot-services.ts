@@ -27,7 +27,6 @@ import { InventoryBootBackend } from './inventory-backend.ts';
 import { installedDiskReason } from './installed-disk.ts';
 import { InstallHttp } from '../installs/install-http.ts';
 import type { InstallService } from '../installs/install-service.ts';
-import { MediaRepository } from '../media/media-repository.ts';
 import { imageExports } from './nbd/image-exports.ts';
 import { NbdServer } from './nbd/nbd-server.ts';
 
@@ -186,7 +185,7 @@ export class BootServices {
     const caFile = stateDirLayout(this.#options.stateDir).tls.publicCaCert;
     return new InstallHttp({
       installs,
-      media: new MediaRepository(stateDirLayout(this.#options.stateDir)),
+      media: installs.media,
       inventory: this.#options.inventory,
       events: this.#options.events,
       caPem: () => readFile(caFile, 'utf8'),

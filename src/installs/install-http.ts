@@ -18,6 +18,7 @@ import type { Inventory } from '../inventory/inventory.ts';
 import { MEDIA_RECORD } from '../media/media.ts';
 import type { MediaRepository } from '../media/media-repository.ts';
 import { serveFile } from '../boot/http/file-response.ts';
+import { reportedStateChange } from '../deploy/reported-state.ts';
 import type { Firmware } from './install-family.ts';
 import type { InstallService } from './install-service.ts';
 import { nodeSupportBundle, postScript } from './node-support-bundle.ts';
@@ -72,7 +73,7 @@ export class InstallHttp {
     }
     const profile = deployment.profile;
     if (isReport) {
-      await this.#report(response, node, profile, url, ip);
+      await this.#report(response, node, url, ip);
       return true;
     }
     if (file === 'node-support.tar') {
@@ -126,7 +127,7 @@ export class InstallHttp {
     return true;
   }
 
-  async #report(response: ServerResponse, node: string, profile: string, url: URL, ip: string): Promise<void> {
+  async #report(response: ServerResponse, node: string, url: URL, ip: string): Promise<void> {
     const step = url.searchParams.get('step') ?? '';
     const state = url.searchParams.get('state') ?? '';
     const reason = (url.searchParams.get('reason') ?? '').slice(0, 1000);
@@ -135,10 +136,8 @@ export class InstallHttp {
       return;
     }
     this.#options.events.emit({ source: 'node', step, node, ip, detail: { via: 'installer', ...(reason ? { message: reason } : {}) } });
-    const set: Record<string, string> = state ? { 'deployment.state': state } : {};
-    const unset: string[] = [];
-    if (state === 'installed') {
-      // As the node API's report does: the disk now holds the profile, so berth's iPXE script sends the node there.
+    if (state) {
+      // The token's deployment is the pending profile (tokens.check), so `installed` makes it current.
       const { inventory } = this.#options;
       const value = (a: string) => {
         try {
@@ -147,11 +146,9 @@ export class InstallHttp {
           return undefined;
         }
       };
-      set['deployment.profile'] = profile;
-      if (value('deployment.lock') === 'autolock') set['deployment.lock'] = 'locked';
-      if (value('deployment.armed') === 'once') unset.push('deployment.armed');
+      const { set, unset } = reportedStateChange(state, value);
+      await inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
     }
-    if (state) await this.#options.inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
     text(response, 200, 'ok\n');
   }
 

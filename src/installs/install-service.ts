@@ -19,7 +19,7 @@ import { BerthError } from '../errors.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { InstallTokens } from '../deploy/install-tokens.ts';
 import type { MediaRecord } from '../media/media.ts';
-import { MediaRepository } from '../media/media-repository.ts';
+import type { MediaRepository } from '../media/media-repository.ts';
 import { ANSWER_TEMPLATE } from '../profiles/profile.ts';
 import type { InstallProfile } from '../profiles/profile.ts';
 import type { ProfileRepository } from '../profiles/profile-repository.ts';
@@ -68,13 +68,13 @@ async function publicMirror(media: MediaRecord, folder: string): Promise<string 
 export class InstallService {
   readonly #inventory: Inventory;
   readonly #profiles: ProfileRepository;
-  readonly #media: MediaRepository;
+  readonly media: MediaRepository;
   readonly tokens: InstallTokens;
 
   constructor(options: { inventory: Inventory; profiles: ProfileRepository; media: MediaRepository; tokens: InstallTokens }) {
     this.#inventory = options.inventory;
     this.#profiles = options.profiles;
-    this.#media = options.media;
+    this.media = options.media;
     this.tokens = options.tokens;
   }
 
@@ -93,7 +93,7 @@ export class InstallService {
   /** Everything one node's install is made of; throws BERTH_CONFIG naming every attribute the node lacks. */
   async context(profileName: string, node: string, base: string, token: string, bootMac?: string): Promise<InstallContext> {
     const profile = await this.profile(profileName);
-    const media = await this.#media.read(profile.media);
+    const media = await this.media.read(profile.media);
     const module = familyModule(media.family);
     const record = this.#inventory.node(node);
     if (!record) throw new BerthError('BERTH_NOT_FOUND', `no node named '${node}'`);
@@ -111,7 +111,7 @@ export class InstallService {
       .filter((i, n, all) => all.indexOf(i) === n);
     const urls = this.urls(base, node, token, media, module);
     const proxy = lookup('install.proxy');
-    const mirror = lookup('install.mirror') ?? (await publicMirror(media, this.#media.folder(media.name)));
+    const mirror = lookup('install.mirror') ?? (await publicMirror(media, this.media.folder(media.name)));
     const vars = installVars(node, lookup, { urls, media, packages: profile.packages, interfaces, ...(proxy ? { proxy } : {}), ...(mirror ? { mirror } : {}), ...(bootMac ? { bootMac } : {}) });
     const kernelArgs = compileExpression(profile.kernelArgs).evaluate({ node, attribute: (a) => resolver.value(record, a) });
     return { profile, media, module, vars, urls, kernelArgs };

@@ -26,6 +26,7 @@ import { stateDirLayout } from '../../server/state-dir.ts';
 import { authorizedKeys } from '../../ssh/admin-keys.ts';
 import { signHostKeys } from '../../ssh/host-certificate.ts';
 import { hostPrincipals } from '../../ssh/principals.ts';
+import { reportedStateChange } from '../../deploy/reported-state.ts';
 import { STREAMED } from '../route.ts';
 import type { Route } from '../route.ts';
 import type { Services } from '../services.ts';
@@ -288,15 +289,7 @@ export function nodeApiRoutes(services: Services): Route[] {
         const report = body as { step: string; state?: (typeof STATES)[number]; detail?: Record<string, string | number | boolean> };
         services.events.emit({ source: 'node', step: report.step, node, ip: request.socket.remoteAddress ?? '', ...(report.detail ? { detail: report.detail } : {}) });
         if (report.state) {
-          const set: Record<string, string> = { 'deployment.state': report.state };
-          const unset: string[] = [];
-          if (report.state === 'booted' || report.state === 'installed') {
-            const pending = value(node, 'deployment.pending_profile');
-            if (pending) set['deployment.profile'] = pending;
-            if (value(node, 'deployment.lock') === 'autolock') set['deployment.lock'] = 'locked';
-            // A node that booted on the key sealed in its TPM never asked for one: `once` is used up by the boot all the same.
-            if (value(node, 'deployment.armed') === 'once') unset.push('deployment.armed');
-          }
+          const { set, unset } = reportedStateChange(report.state, (a) => value(node, a));
           await inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
         }
         return { ok: true };
