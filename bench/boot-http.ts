@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { BootHttpServer } from '../src/boot/http/boot-http-server.ts';
 import { RecordingSink } from '../src/events/boot-event.ts';
 import { createLogger } from '../src/util/logger.ts';
+import { descriptorBudget, openFileLimit } from '../src/util/connection-limits.ts';
 import { ensurePackages } from './apt.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '100' }, 'size-mib': { type: 'string', default: '1024' } } });
@@ -73,10 +74,13 @@ async function measure(port: number, path: string): Promise<{ mib: number; reque
 let nginx: ChildProcess | undefined;
 const berth = new BootHttpServer({
   port: 0,
-  host: '127.0.0.1',
+  hosts: ['127.0.0.1'],
+  // Every client comes from 127.0.0.1 here, unlike nodes on a boot network.
+  limits: { ...descriptorBudget(openFileLimit() ?? 1024).bootHttp, maxPerAddress: CLIENTS },
   loaderDir: dir,
   profilesDir: profiles,
-  target: { nodeByMac: () => undefined, nodeByUuid: () => undefined, pendingProfile: async () => ({ local: 'bench' }) },
+  // The profile `big` names its one file: boot HTTP serves only the files a profile names.
+  target: { nodeByMac: () => undefined, nodeByUuid: () => undefined, pendingProfile: async () => ({ local: 'bench' }), isNodesOwnAddress: () => false, profileFiles: async (p) => (p === 'big' ? ['image.bin'] : undefined) },
   events: new RecordingSink(),
   log: createLogger({ level: 'warn' }),
 });

@@ -27,7 +27,7 @@ const SOURCE = '/usr/lib/ipxe/ipxe.efi';
 
 if (process.argv[2] === '--serve') {
   const events: EventSink = { emit: () => {}, countDropped: () => {} };
-  const server = new TftpServer({ root: process.argv[3]!, port: Number(process.argv[4]), address: '127.0.0.1', events, log: nullLogger() });
+  const server = new TftpServer({ root: process.argv[3]!, port: Number(process.argv[4]), address: '127.0.0.1', maxTransfersPerAddress: CLIENTS, events, log: nullLogger() });
   await server.start();
   process.stdout.write('listening\n');
   process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));

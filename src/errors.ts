@@ -6,6 +6,7 @@
  */
 export type ErrorCode =
   | 'BERTH_BAD_INPUT' // malformed request, CLI usage error, bad JSON
+  | 'BERTH_TOO_LARGE' // request body over the route's limit (HTTP 413)
   | 'BERTH_NODERANGE_SYNTAX' // noderange does not parse; `where.column` points at it
   | 'BERTH_EXPRESSION_SYNTAX' // attribute expression does not parse
   | 'BERTH_EXPRESSION_EVAL' // expression parses but cannot be evaluated for a node
@@ -43,6 +44,7 @@ export interface ErrorLocation {
 
 const httpStatusByCode: Record<ErrorCode, number> = {
   BERTH_BAD_INPUT: 400,
+  BERTH_TOO_LARGE: 413,
   BERTH_NODERANGE_SYNTAX: 400,
   BERTH_EXPRESSION_SYNTAX: 400,
   BERTH_EXPRESSION_EVAL: 422,

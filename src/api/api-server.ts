@@ -2,6 +2,11 @@
  * The admin API's listeners: plain HTTP on a unix socket that only root can
  * open (the file mode is the access control), and HTTPS on the configured
  * addresses with bearer tokens.
+ *
+ * The HTTPS listeners are bounded (util/connection-limits.ts): a cap in all
+ * and per client address, idle connections and stalled TLS handshakes
+ * closed. The unix socket is not: remote traffic must never lock the
+ * administrator out.
  */
 import { chmod, chown, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
@@ -9,6 +14,8 @@ import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { BerthError } from '../errors.ts';
+import { ConnectionGuard, descriptorBudget, httpServerOptions, openFileLimit, TLS_HANDSHAKE_TIMEOUT_MS } from '../util/connection-limits.ts';
+import type { ConnectionLimits } from '../util/connection-limits.ts';
 import type { Logger } from '../util/logger.ts';
 import { authenticate } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
@@ -35,6 +42,8 @@ export interface ApiListenOptions {
   socketGid?: number;
   https: { host: string | undefined; port: number }[];
   tls: { cert: string; key: string };
+  /** Bounds of the HTTPS listeners together; default: this process's share of its descriptor limit. */
+  limits?: ConnectionLimits;
 }
 
 export class ApiServer {
@@ -94,10 +103,14 @@ export class ApiServer {
     }
     this.#log.info('admin API listening', { socket: options.socketPath });
 
+    const limits = options.limits ?? descriptorBudget(openFileLimit() ?? 1024).https;
+    const guard = new ConnectionGuard(limits, (reason) => this.#services.events.countDropped('api', reason));
     for (const address of options.https) {
-      const server = createHttpsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, (req, res) =>
-        void this.router.handle(req, res, (mode) => authenticate(req, false, this.#services.tokens, mode, this.#services.nodeKeys)),
+      const server = createHttpsServer(
+        { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...httpServerOptions(limits) },
+        (req, res) => void this.router.handle(req, res, (mode) => authenticate(req, false, this.#services.tokens, mode, this.#services.nodeKeys)),
       );
+      guard.watch(server);
       // No host: every address, IPv4 and IPv6 (Node listens dual-stack on '::').
       await this.#listen(server, () => (address.host === undefined ? server.listen(address.port) : server.listen(address.port, address.host)));
       const bound = server.address();

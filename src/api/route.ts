@@ -20,6 +20,12 @@ export interface RouteContext {
   response: ServerResponse;
 }
 
+/**
+ * Enough for every small request, including a noderange at its longest
+ * (64 KiB, schemas.ts) with attributes; routes that take more say so.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 128 * 1024;
+
 /** Returned by a handler that has taken over the response. */
 export const STREAMED: unique symbol = Symbol('streamed');
 
@@ -43,6 +49,13 @@ export interface Route {
   /** Object schema whose properties are query parameters (values arrive as strings and are coerced). */
   query?: JsonSchema;
   body?: JsonSchema;
+  /**
+   * Largest request body accepted, in bytes; default DEFAULT_MAX_BODY_BYTES.
+   * Declared next to the schema because only the route knows what it takes:
+   * a key request is a few dozen bytes, an inventory import megabytes. A body
+   * over it is refused with 413 before it is buffered.
+   */
+  maxBodyBytes?: number;
   /** Schema of a successful response, for the document only. */
   response?: JsonSchema;
   successStatus?: number;

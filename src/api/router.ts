@@ -3,6 +3,11 @@
  * the route's schemas, and turns the result (or a thrown error) into a JSON
  * response. Every error leaves as `{ "error": { code, message, where } }` with
  * the status that matches its code.
+ *
+ * Bodies are bounded per route (`Route.maxBodyBytes`): a declared
+ * Content-Length over the limit is refused before a byte is read, a chunked
+ * body when it passes the limit, both with 413 (RFC 9110 §15.5.14), after
+ * which the connection ends so the rest of the body is never read.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Ajv } from 'ajv';
@@ -10,10 +15,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { BerthError } from '../errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Principal, RouteAuth } from './auth.ts';
-import { Reply, STREAMED } from './route.ts';
+import { DEFAULT_MAX_BODY_BYTES, Reply, STREAMED } from './route.ts';
 import type { Route } from './route.ts';
-
-const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 interface CompiledRoute {
   route: Route;
@@ -51,8 +54,12 @@ export class Router {
     const started = process.hrtime.bigint();
     let status = 500;
     try {
-      const url = new URL(request.url ?? '/', 'http://berth');
+      const url = requestUrl(request.url ?? '/');
       const { compiled, params } = this.#match(request.method ?? 'GET', url.pathname);
+      const maxBodyBytes = compiled.route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+      const declared = Number(request.headers['content-length'] ?? 0);
+      // Before authentication: a refusal that costs nothing, whoever asks.
+      if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
       const principal = await authenticate(compiled.route.auth ?? 'admin');
       const query: Record<string, unknown> = {};
       for (const key of new Set(url.searchParams.keys())) {
@@ -64,7 +71,7 @@ export class Router {
       }
       let body: unknown = undefined;
       if (compiled.validateBody) {
-        body = await readJson(request);
+        body = await readJson(request, maxBodyBytes);
         if (!compiled.validateBody(body)) throw validationError('request body', compiled.validateBody.errors ?? []);
       }
       const result = await compiled.route.handler({ params, query, body, principal, request, response });
@@ -81,7 +88,9 @@ export class Router {
       const error = e instanceof BerthError ? e : new BerthError('BERTH_INTERNAL', `internal error: ${(e as Error).message}`);
       if (error.code === 'BERTH_INTERNAL') this.#log.error('request failed', { error: e as Error });
       status = error.httpStatus;
-      send(response, status, { error: error.toJSON() });
+      if (response.headersSent) response.destroy();
+      else send(response, status, { error: error.toJSON() });
+      if (error.code === 'BERTH_TOO_LARGE') closeAfterRefusal(request, response);
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       this.#log.debug('request', { method: request.method, path: request.url, status, ms: Math.round(ms * 10) / 10 });
@@ -96,7 +105,13 @@ export class Router {
       pathMatched = true;
       if (compiled.route.method !== method) continue;
       const params: Record<string, string> = {};
-      compiled.paramNames.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1]!)));
+      compiled.paramNames.forEach((name, i) => {
+        try {
+          params[name] = decodeURIComponent(match[i + 1]!);
+        } catch {
+          throw new BerthError('BERTH_BAD_INPUT', `path parameter ${name} ${JSON.stringify(match[i + 1])} has a malformed percent escape`);
+        }
+      });
       return { compiled, params };
     }
     if (pathMatched) throw new BerthError('BERTH_BAD_INPUT', `${method} is not allowed on ${path}`);
@@ -116,21 +131,72 @@ function validationError(what: string, errors: ErrorObject[]): BerthError {
   return new BerthError('BERTH_BAD_INPUT', first!.message, first!.where, rest);
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BerthError('BERTH_BAD_INPUT', `request body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+/** The request target as a URL; `//x` is a path here, not a host. */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(target.startsWith('/') ? `http://berth${target}` : target, 'http://berth');
+  } catch {
+    throw new BerthError('BERTH_BAD_INPUT', `the request target ${JSON.stringify(target.slice(0, 200))} is not a valid URL path`);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(maxBodyBytes: number): BerthError {
+  return new BerthError('BERTH_TOO_LARGE', `request body is larger than this endpoint takes (${maxBodyBytes} bytes)`);
+}
+
+/**
+ * Reads the body up to `maxBodyBytes`. Past the limit it stops reading (the
+ * socket is paused, not drained) and refuses; the error response closes the
+ * connection.
+ */
+function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (e?: BerthError) => {
+      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (e) {
+        request.pause();
+        reject(e);
+      } else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) return done(tooLarge(maxBodyBytes));
+      chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onError = () => done(new BerthError('BERTH_BAD_INPUT', 'the request body was cut off'));
+    const onClose = () => done(new BerthError('BERTH_BAD_INPUT', 'the request body was cut off'));
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+async function readJson(request: IncomingMessage, maxBodyBytes: number): Promise<unknown> {
+  const text = (await readBody(request, maxBodyBytes)).toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch (e) {
     throw new BerthError('BERTH_BAD_INPUT', `request body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * After a refused body the connection cannot carry another request without
+ * reading the rest of it, so it ends: the answer, then our FIN. Closing at
+ * once, with the client's unread bytes still arriving, would reset the
+ * connection and could destroy the 413 before the client reads it (the
+ * "lingering close" of RFC 9112 §9.6); the socket lingers a moment instead.
+ */
+const LINGER_MS = 2000;
+
+function closeAfterRefusal(request: IncomingMessage, response: ServerResponse): void {
+  response.once('finish', () => {
+    const socket = request.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

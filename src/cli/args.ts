@@ -10,6 +10,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
   server: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   ca: { type: 'string' },
   socket: { type: 'string' },
   'state-dir': { type: 'string' },

@@ -90,7 +90,7 @@ export class ApiClient {
       const url = new URL(server);
       if (url.protocol !== 'https:') throw new BerthError('BERTH_BAD_INPUT', `--server must be an https:// URL, not '${server}'`);
       const token = this.#options.token;
-      if (!token) throw new BerthError('BERTH_UNAUTHORIZED', 'a remote server needs a token: --token or BERTH_TOKEN (create one with: berth token create)');
+      if (!token) throw new BerthError('BERTH_UNAUTHORIZED', 'a remote server needs a token: --token-file FILE, BERTH_TOKEN_FILE or BERTH_TOKEN (create one with: berth token create)');
       headers['authorization'] = `Bearer ${token}`;
       send = process.getBuiltinModule('node:https').request as typeof httpRequest;
       options = { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, method, path: url.pathname.replace(/\/$/, '') + path, headers };

@@ -46,6 +46,7 @@ export const COMMANDS: CommandEntry[] = [
   { path: ['discover', 'policy'], summary: 'Show or set how discovered machines become nodes', usage: 'berth discover policy [manual | uuid | sequential <noderange>] [--interface NAME]', load: () => import('./commands/discover/policy.ts') },
   { path: ['boot', 'status'], summary: 'Boot services: ports, networks, refused-packet counters', usage: 'berth boot status', load: () => import('./commands/boot/status.ts') },
   { path: ['boot', 'leases'], summary: 'DHCP leases: one per machine across PXE ROM, iPXE and the OS', usage: 'berth boot leases', load: () => import('./commands/boot/leases.ts') },
+  { path: ['boot', 'build-ipxe'], summary: "Build an iPXE that trusts only berth's CA and boots over HTTPS (on the server, as root)", usage: 'berth boot build-ipxe [--source DIR|TARBALL] [--https-port N] [--chain-host HOST] [--mirror URL] [--install-deps]', load: () => import('./commands/boot/build-ipxe.ts') },
   { path: ['lab', 'up'], summary: 'Try berth without hardware: a lab network, berth serving it, VMs that network-boot', usage: 'berth lab up [--nodes 3] [--firmware bios|uefi] [--exit-when-booted]', load: () => import('./commands/lab/up.ts') },
   { path: ['lab', 'down'], summary: 'Remove labs left behind (or --all)', usage: 'berth lab down [--all]', load: () => import('./commands/lab/down.ts') },
   { path: ['lab', 'status'], summary: 'List labs on this machine', usage: 'berth lab status', load: () => import('./commands/lab/status.ts') },

@@ -18,6 +18,7 @@ export const EXIT = {
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'BERTH_BAD_INPUT':
+    case 'BERTH_TOO_LARGE':
     case 'BERTH_NODERANGE_SYNTAX':
     case 'BERTH_EXPRESSION_SYNTAX':
     case 'BERTH_EXPRESSION_EVAL':
@@ -44,7 +45,7 @@ export function exitCodeFor(code: ErrorCode): number {
 export const EXIT_CODE_HELP = `Exit codes:
   0  success
   1  failure (internal error, store or subprocess failure)
-  2  bad input: usage, noderange or expression syntax, unknown attribute, wrong type, invalid config
+  2  bad input: usage, noderange or expression syntax, unknown attribute, wrong type, invalid config, request too large
   3  not found: unknown node, group, token or endpoint
   4  conflict: name exists, group still in use, server already running
   5  not authorized: missing, revoked or expired token

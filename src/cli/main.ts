@@ -3,6 +3,7 @@
  * daemon itself). Finds the command, parses its arguments, runs it, and maps
  * any error to a message on stderr and a stable exit code.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
 import { parse } from './args.ts';
@@ -10,10 +11,10 @@ import { ApiClient } from './client.ts';
 import { COMMANDS } from './commands.ts';
 import type { CommandEntry } from './commands.ts';
 import { EXIT, EXIT_CODE_HELP, exitCodeFor } from './exit-codes.ts';
-import { formatError } from './output.ts';
+import { formatError, quietOnClosedPipes } from './output.ts';
 import { VERSION } from '../version.ts';
 
-const STRING_GLOBALS = new Set(['--server', '--token', '--ca', '--socket', '--state-dir']);
+const STRING_GLOBALS = new Set(['--server', '--token', '--token-file', '--ca', '--socket', '--state-dir']);
 
 function findCommand(argv: string[]): { entry?: CommandEntry; rest: string[]; words: string[] } {
   const words: string[] = [];
@@ -44,14 +45,16 @@ function help(prefix: string[] = []): string {
   const lines = entries.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
   return `berth ${VERSION}: deploys operating systems to fleets of bare-metal machines
 
-Usage: berth <command> [arguments] [--json] [--server URL --token TOKEN [--ca FILE]]
+Usage: berth <command> [arguments] [--json] [--server URL --token-file FILE [--ca FILE]]
 
 Commands:
 ${lines.join('\n')}
 
 Global options:
   --json            machine-readable output (errors too, on stderr)
-  --server URL      remote server over HTTPS (or BERTH_SERVER); needs --token/BERTH_TOKEN
+  --server URL      remote server over HTTPS (or BERTH_SERVER); needs a token:
+  --token-file FILE file holding the token (or BERTH_TOKEN_FILE); or BERTH_TOKEN in the environment.
+                    --token TOKEN works too, but the command line is visible to every local user (ps)
   --ca FILE         CA certificate for --server (or BERTH_CA); the server's is at <state-dir>/public/ca.pem
   --socket PATH     local admin socket (or BERTH_SOCKET; default <state-dir>/admin.sock)
   --state-dir DIR   state directory of the local server (or BERTH_STATE_DIR; default /var/lib/berth)
@@ -100,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
         (client ??= new ApiClient({
           socketPath: (values['socket'] as string | undefined) ?? process.env['BERTH_SOCKET'] ?? join(stateDir, 'admin.sock'),
           ...optional('server', (values['server'] as string | undefined) ?? process.env['BERTH_SERVER']),
-          ...optional('token', (values['token'] as string | undefined) ?? process.env['BERTH_TOKEN']),
+          ...optional('token', bearerToken(values)),
           ...optional('caFile', (values['ca'] as string | undefined) ?? process.env['BERTH_CA']),
         })),
     });
@@ -112,8 +115,36 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The token for --server: --token, --token-file, BERTH_TOKEN, BERTH_TOKEN_FILE,
+ * first found. A file or the environment keeps the secret out of argv, which
+ * every local user can read in /proc/<pid>/cmdline.
+ */
+function bearerToken(values: Record<string, unknown>): string | undefined {
+  const inline = values['token'] as string | undefined;
+  if (inline !== undefined) return inline;
+  const file = values['token-file'] as string | undefined;
+  if (file !== undefined) return readTokenFile(file, '--token-file');
+  if (process.env['BERTH_TOKEN']) return process.env['BERTH_TOKEN'];
+  const envFile = process.env['BERTH_TOKEN_FILE'];
+  return envFile ? readTokenFile(envFile, 'BERTH_TOKEN_FILE') : undefined;
+}
+
+function readTokenFile(path: string, from: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new BerthError('BERTH_BAD_INPUT', `${from} ${path}: cannot read the token: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path });
+  }
+  const token = text.trim();
+  if (token === '' || /\s/.test(token)) throw new BerthError('BERTH_BAD_INPUT', `${from} ${path}: the file must hold one token and nothing else`, { file: path });
+  return token;
+}
+
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return value === undefined ? {} : ({ [key]: value } as { [P in K]?: string });
 }
 
+quietOnClosedPipes();
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,25 @@
 /** How the CLI prints: aligned tables and plain lines for people, JSON for scripts, errors on stderr. */
 import { BerthError, caretLine } from '../errors.ts';
 
+/**
+ * `berth node list | head -c 10`: the reader has what it wants and closes
+ * the pipe. coreutils die of SIGPIPE there without a word; Node ignores
+ * SIGPIPE and reports EPIPE as an 'error' event, which unhandled is a stack
+ * trace. So: a closed stdout ends the command quietly with status 0 (not
+ * the shell's 141 for a SIGPIPE death, so `set -o pipefail` scripts that
+ * read only the first lines keep working); a closed stderr is ignored, and
+ * the exit status still says whether the command worked.
+ */
+export function quietOnClosedPipes(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }

@@ -5,6 +5,10 @@
  * - 32 random bytes, shown to the node once; the store keeps only a SHA-256
  *   (store kind 'node-key', key = node name), so a copy of the store hands
  *   out nothing.
+ * - Bound to the node's incarnation (inventory/incarnation.ts), not to its
+ *   name: after `node remove` and a new `node define` of the same name, or a
+ *   new hardware address, the old key opens nothing. The inventory deletes
+ *   the key in the same transaction, and moves it along with a rename.
  * - Granted only while the node is armed (arming.ts), only to a request from
  *   the node's own address on a provisioning network (provisioning.ts), and
  *   never while `deployment.lock=locked`. `once` is disarmed by the grant.
@@ -17,12 +21,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BerthError } from '../errors.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { Store } from '../store/store.ts';
+import type { NodeBoundKind } from '../inventory/incarnation.ts';
 import { armingState } from './arming.ts';
 
-const KIND = 'node-key';
+const KIND: NodeBoundKind = 'node-key';
 
 export interface StoredNodeKey {
   sha256: string;
+  /** The node's incarnation when the key was granted; the key opens nothing for another. */
+  incarnation: string;
   created: string;
   /** Where the grant went, for the audit trail. */
   grantedTo: string;
@@ -64,7 +71,8 @@ export class NodeKeyService {
     // Disarm first: a crash between the two writes then leaves a node without a key (ask again after re-arming), never an armed node with one.
     if (armed.mode === 'once') await this.#inventory.changeNodes([node], { unset: ['deployment.armed'] });
     const key = randomBytes(32).toString('base64url');
-    const stored: StoredNodeKey = { sha256: sha256(key), created: new Date().toISOString(), grantedTo: ip };
+    const incarnation = this.#inventory.incarnation(node)!;
+    const stored: StoredNodeKey = { sha256: sha256(key), incarnation, created: new Date().toISOString(), grantedTo: ip };
     await this.#store.write((tx) => tx.put(KIND, node, { ...stored }));
     return { key, arming: armed.mode };
   }
@@ -73,7 +81,7 @@ export class NodeKeyService {
   async verify(node: string, key: string): Promise<boolean> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(key)) return false;
     const doc = await this.#store.read((reader) => reader.get<StoredNodeKey>(KIND, node));
-    if (!doc) return false;
+    if (!doc || !this.#current(node, doc.value)) return false;
     return timingSafeEqual(Buffer.from(doc.value.sha256, 'hex'), Buffer.from(sha256(key), 'hex'));
   }
 
@@ -81,8 +89,21 @@ export class NodeKeyService {
     return this.#store.write((tx) => nodes.filter((n) => tx.delete(KIND, n)));
   }
 
+  /** The nodes among `nodes` that hold a key valid now (granted to their current incarnation). */
   async hasKey(nodes: readonly string[]): Promise<Set<string>> {
-    return this.#store.read((reader) => new Set(nodes.filter((n) => reader.get(KIND, n) !== undefined)));
+    return this.#store.read((reader) =>
+      new Set(
+        nodes.filter((n) => {
+          const doc = reader.get<StoredNodeKey>(KIND, n);
+          return doc !== undefined && this.#current(n, doc.value);
+        }),
+      ),
+    );
+  }
+
+  #current(node: string, stored: StoredNodeKey): boolean {
+    const incarnation = this.#inventory.incarnation(node);
+    return incarnation !== undefined && stored.incarnation === incarnation;
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * Who may ask for a node's key: the node itself, from a provisioning
- * network. "Itself" means the request comes from the address its DHCP lease
- * holds or from one of its `net.*.ipv4_address` values; "provisioning
+ * Whether a request comes from the node itself, on a provisioning network:
+ * the one rule for everything berth hands to a node on the strength of its
+ * address (its node key; its scripted install's token and files; its boot
+ * timeline). "Itself" means the request comes from the address its DHCP
+ * lease holds or from one of its `net.*.ipv4_address` values; "provisioning
  * network" means inside a subnet in `boot.networks` of berth.yaml when any
  * are configured (so a node's address reached over a routed management
  * network does not count), or anywhere when berth serves no DHCP itself
@@ -12,20 +14,35 @@ import type { Inventory } from '../inventory/inventory.ts';
 import { inSubnet } from '../server/boot-network-config.ts';
 import type { GrantCheck } from './node-keys.ts';
 
-export function provisioningCheck(inventory: Inventory, subnets: () => string[], leases: () => { address: string; node?: string }[]): GrantCheck {
+export interface RequesterCheck {
+  /** Why `ip` is not the node's own address on a provisioning network, or undefined when it is. */
+  notOwnAddress(node: string, ip: string): string | undefined;
+  isNodesOwnAddress(node: string, ip: string): boolean;
+}
+
+export function requesterCheck(inventory: Inventory, subnets: () => string[], leases: () => { address: string; node?: string }[]): RequesterCheck {
+  const notOwnAddress = (node: string, rawIp: string): string | undefined => {
+    const ip = rawIp.replace(/^::ffff:/, '');
+    if (!inventory.node(node)) return `${node} is not a node berth knows`;
+    const networks = subnets();
+    if (networks.length > 0 && !networks.some((s) => inSubnet(ip, s))) return `${ip} is not on a provisioning network (${networks.join(', ')})`;
+    const resolved = inventory.resolveNode(node, (a) => /^net\.[^.]+\.ipv4_address$/.test(a));
+    const own = new Set(Object.values(resolved).map((r) => r.value?.split('/')[0]).filter((v): v is string => v !== undefined));
+    for (const lease of leases()) if (lease.node === node) own.add(lease.address);
+    if (!own.has(ip)) return `the request came from ${ip}, which is not its address (${[...own].join(', ') || 'none known'})`;
+    return undefined;
+  };
+  return { notOwnAddress, isNodesOwnAddress: (node, ip) => notOwnAddress(node, ip) === undefined };
+}
+
+/** The node key's requester check (node-keys.ts): the same rule, as a refusal. */
+export function provisioningCheck(inventory: Inventory, subnets: () => string[], leases: () => { address: string; node?: string }[]): GrantCheck & RequesterCheck {
+  const check = requesterCheck(inventory, subnets, leases);
   return {
-    checkRequester(node, rawIp) {
-      const ip = rawIp.replace(/^::ffff:/, '');
-      const networks = subnets();
-      if (networks.length > 0 && !networks.some((s) => inSubnet(ip, s))) {
-        throw new BerthError('BERTH_FORBIDDEN', `no key for ${node}: ${ip} is not on a provisioning network (${networks.join(', ')})`, { node });
-      }
-      const resolved = inventory.resolveNode(node, (a) => /^net\.[^.]+\.ipv4_address$/.test(a));
-      const own = new Set(Object.values(resolved).map((r) => r.value?.split('/')[0]).filter((v): v is string => v !== undefined));
-      for (const lease of leases()) if (lease.node === node) own.add(lease.address);
-      if (!own.has(ip)) {
-        throw new BerthError('BERTH_FORBIDDEN', `no key for ${node}: the request came from ${ip}, which is not its address (${[...own].join(', ') || 'none known'})`, { node });
-      }
+    ...check,
+    checkRequester(node, ip) {
+      const why = check.notOwnAddress(node, ip);
+      if (why !== undefined) throw new BerthError('BERTH_FORBIDDEN', `no key for ${node}: ${why}`, { node });
     },
   };
 }

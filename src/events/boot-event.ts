@@ -21,6 +21,18 @@ export interface BootEvent {
   detail?: Record<string, string | number | boolean>;
 }
 
+/**
+ * Security events: who got a node's secrets and who was refused them. They
+ * are kept in the node's audit record (event-log.ts), apart from the boot
+ * steps, so that no amount of boot traffic (which anyone on the network can
+ * cause) pushes them out; `berth node timeline` shows both.
+ */
+export const AUDIT_STEPS: ReadonlySet<string> = new Set(['key-granted', 'key-refused', 'install-refused', 'image-key', 'ssh-certificates']);
+
+export function isAuditEvent(event: Pick<BootEvent, 'step' | 'node'>): boolean {
+  return event.node !== undefined && AUDIT_STEPS.has(event.step);
+}
+
 export interface EventSink {
   emit(event: Omit<BootEvent, 'time'> & { time?: string }): void;
   /** Counts packets or requests refused before they became events: malformed, not for us, rate limited. */

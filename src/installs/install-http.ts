@@ -6,18 +6,27 @@
  * installers read their packages and images from.
  *
  * Media are public on the provisioning network, as a distribution mirror
- * is; nothing node-specific is served without the token.
+ * is; nothing node-specific is served without the token, and nothing behind
+ * the token to any address but the node's own (deploy/provisioning.ts, the
+ * node key's rule): a token copied out of a script or a log opens nothing
+ * elsewhere.
+ *
+ * Reports through the token go into the node's timeline; they change
+ * `deployment.state` only while the node is armed and only forward along the
+ * install (install-tokens.ts `installStageAllowed`: installing, post,
+ * installed; failed before installed), and at `installed` the token retires.
  */
 import { readFileSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
 import type { EventSink } from '../events/boot-event.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import { MEDIA_RECORD } from '../media/media.ts';
 import type { MediaRepository } from '../media/media-repository.ts';
-import { serveFile } from '../boot/http/file-response.ts';
+import { serveConfinedFile } from '../boot/http/file-response.ts';
+import { armingState } from '../deploy/arming.ts';
+import type { InstallDeployment, InstallStage } from '../deploy/install-tokens.ts';
 import { reportedStateChange } from '../deploy/reported-state.ts';
 import type { Firmware } from './install-family.ts';
 import type { InstallService } from './install-service.ts';
@@ -38,6 +47,8 @@ export interface InstallHttpOptions {
   caPem(): Promise<string>;
   /** The node holding this address (its lease), for media fetches in its timeline. */
   nodeByIp?(ip: string): string | undefined;
+  /** Why `ip` is not the node's own address on a provisioning network, or undefined when it is (deploy/provisioning.ts). */
+  notOwnAddress(node: string, ip: string): string | undefined;
   /** The node API's HTTPS base for a node that reached the boot server at `localAddress`. */
   apiUrl(localAddress: string): string | undefined;
 }
@@ -60,20 +71,34 @@ export class InstallHttp {
     const file = rest.join('/');
     const isReport = file === 'report';
     const { installs, events } = this.#options;
-    let deployment;
+    const known = this.#options.inventory.node(node) !== undefined;
+    // First the address: a stranger learns nothing, not even whether the token is right.
+    const foreign = this.#options.notOwnAddress(node, ip);
+    if (foreign !== undefined) {
+      if (known) events.emit({ source: 'http', step: 'install-refused', node, ip, detail: { file, reason: foreign } });
+      else events.countDropped('http', 'install-unknown-node');
+      text(response, 403, `berth: ${node}'s install files are served only to its own address; the reason is in its timeline on the berth server\n`);
+      return true;
+    }
+    let deployment: InstallDeployment;
     try {
-      // Reports must reach the timeline after a `once` arming was used by the key grant (a failing
-      // post script, ESXi's first boot): they need the current deployment's token, not arming.
+      // Reports reach the timeline after a `once` arming was used by the key grant (a failing
+      // post script, ESXi's first boot): they need the current deployment's token, not arming
+      // (but changing the state needs arming, in #report).
       deployment = await installs.tokens.check(node, token, !isReport);
+      // A finished install's token opens nothing more, except a report without a state from the node's own
+      // address (checked above): ESXi's %firstboot says `firstboot-done` with it, having no node key.
+      const timelineOnly = isReport && !url.searchParams.get('state');
+      if (deployment.stage === 'installed' && !timelineOnly) throw new BerthError('BERTH_FORBIDDEN', `install token for ${node} refused: its install is finished (installed); berth deploy again to reinstall`, { node });
     } catch (e) {
       if (!(e instanceof BerthError)) throw e;
-      events.emit({ source: 'http', step: 'install-refused', ip, ...(this.#options.inventory.node(node) ? { node } : {}), detail: { file, reason: e.message } });
+      events.emit({ source: 'http', step: 'install-refused', ip, ...(known ? { node } : {}), detail: { file, reason: e.message } });
       text(response, 403, `berth: ${e.message}\n`);
       return true;
     }
     const profile = deployment.profile;
     if (isReport) {
-      await this.#report(response, node, url, ip);
+      await this.#report(response, node, deployment, url, ip);
       return true;
     }
     if (file === 'node-support.tar') {
@@ -127,7 +152,7 @@ export class InstallHttp {
     return true;
   }
 
-  async #report(response: ServerResponse, node: string, url: URL, ip: string): Promise<void> {
+  async #report(response: ServerResponse, node: string, deployment: InstallDeployment, url: URL, ip: string): Promise<void> {
     const step = url.searchParams.get('step') ?? '';
     const state = url.searchParams.get('state') ?? '';
     const reason = (url.searchParams.get('reason') ?? '').slice(0, 1000);
@@ -135,17 +160,27 @@ export class InstallHttp {
       text(response, 400, `berth: a report needs step=<lowercase-word> and, optionally, state=${[...REPORT_STATES].join('|')}\n`);
       return;
     }
-    this.#options.events.emit({ source: 'node', step, node, ip, detail: { via: 'installer', ...(reason ? { message: reason } : {}) } });
+    const { inventory, installs, events } = this.#options;
+    const value = (a: string) => {
+      try {
+        return inventory.resolver().value(inventory.node(node)!, a);
+      } catch {
+        return undefined;
+      }
+    };
+    let refused: string | undefined;
     if (state) {
+      const armed = armingState(value('deployment.armed'));
       // The token's deployment is the pending profile (tokens.check), so `installed` makes it current.
-      const { inventory } = this.#options;
-      const value = (a: string) => {
-        try {
-          return inventory.resolver().value(inventory.node(node)!, a);
-        } catch {
-          return undefined;
-        }
-      };
+      refused = armed.armed ? await installs.tokens.advance(node, deployment.nonce, state as InstallStage) : `it is not armed (${armed.why})`;
+    }
+    const detail = { via: 'installer', ...(reason ? { message: reason } : {}), ...(state && refused ? { state, unchanged: refused } : {}) };
+    events.emit({ source: 'node', step, node, ip, detail });
+    if (refused !== undefined) {
+      text(response, 409, `berth: the report is in ${node}'s timeline; deployment.state is not changed: ${refused}\n`);
+      return;
+    }
+    if (state) {
       const { set, unset } = reportedStateChange(state, value);
       await inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
     }
@@ -159,16 +194,10 @@ export class InstallHttp {
       text(response, 404, 'berth: not found\n');
       return;
     }
-    const root = this.#options.media.folder(name);
-    // A symlink on the media (ISO trees have some) may point anywhere: serve only what resolves inside the media folder.
-    const real = await realpath(join(root, ...path)).catch(() => undefined);
-    const realRoot = await realpath(root).catch(() => undefined);
-    if (!real || !realRoot || !real.startsWith(realRoot + sep)) {
-      text(response, 404, 'berth: not found\n');
-      return;
-    }
     const started = Date.now();
-    const served = await serveFile(request, response, real, 'application/octet-stream');
+    // A symlink on the media (ISO trees have some) may point anywhere: serve only what resolves inside the media folder.
+    const served = await serveConfinedFile(request, response, this.#options.media.folder(name), path, 'application/octet-stream');
+    if (served.status === 404) return this.#options.events.countDropped('http', served.outside ? 'outside-folder' : 'not-found');
     const file = path.join('/');
     // Installers fetch thousands of packages: only the boot files and whole ISOs go into the timeline.
     if (/vmlinuz|linux|initrd|\.iso$|\.img$|b\.b00/.test(file)) {

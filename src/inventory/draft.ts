@@ -10,6 +10,14 @@ export class Draft implements InventoryReader {
   /** `null` marks a removal. */
   readonly nodes = new Map<string, NodeRecord | null>();
   readonly groups = new Map<string, GroupRecord | null>();
+  /**
+   * Incarnations decided by the change itself (incarnation.ts): a fresh one
+   * for a new definition, the old name's for a rename target. Other nodes
+   * the change puts keep theirs, unless their hardware identity changed.
+   */
+  readonly incarnations = new Map<string, string>();
+  /** Rename target → old name: the old name's node-bound documents move with the record. */
+  readonly renamedFrom = new Map<string, string>();
 
   constructor(base: InventoryReader) {
     this.#base = base;

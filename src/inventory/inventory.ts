@@ -7,12 +7,13 @@
  */
 import { BerthError } from '../errors.ts';
 import type { ErrorLocation } from '../errors.ts';
-import type { Store } from '../store/store.ts';
+import type { JsonValue, Store } from '../store/store.ts';
 import { Draft } from './draft.ts';
+import { hardwareIdentityChanged, newIncarnation, NODE_BOUND_KINDS } from './incarnation.ts';
 import { EVERYTHING, nameProblem } from './model.ts';
 import type { GroupRecord, InventoryReader, NodeRecord, ResolvedAttribute } from './model.ts';
 import { Resolver } from './resolver.ts';
-import { checkAssignment, checkResolvedNodes } from './validate.ts';
+import { checkAssignment, checkChangeSize, checkResolvedNodes } from './validate.ts';
 import { expandNoderange } from './noderange/expand.ts';
 import type { NoderangeContext } from './noderange/context.ts';
 import { naturalSort } from './noderange/natural-sort.ts';
@@ -24,6 +25,8 @@ const GROUP_KIND = 'group';
 interface StoredNode {
   groups: string[];
   attributes: Record<string, string>;
+  /** incarnation.ts; absent only in stores written before incarnations existed (added at load). */
+  incarnation?: string;
 }
 interface StoredGroup {
   description: string;
@@ -48,6 +51,7 @@ export class Inventory implements InventoryReader {
   readonly #nodes = new Map<string, NodeRecord>();
   readonly #groups = new Map<string, GroupRecord>();
   readonly #members = new Map<string, Set<string>>();
+  readonly #incarnations = new Map<string, string>();
   #sortedNodes: string[] | undefined;
   #version = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -58,14 +62,19 @@ export class Inventory implements InventoryReader {
 
   static async load(store: Store): Promise<Inventory> {
     const inventory = new Inventory(store);
+    const unborn: string[] = [];
     await store.read((reader) => {
       for (const doc of reader.list<StoredGroup>(GROUP_KIND)) {
         inventory.#groups.set(doc.key, { name: doc.key, ...doc.value });
       }
       for (const doc of reader.list<StoredNode>(NODE_KIND)) {
-        inventory.#nodes.set(doc.key, { name: doc.key, ...doc.value });
+        const { incarnation, groups, attributes } = doc.value;
+        inventory.#nodes.set(doc.key, { name: doc.key, groups, attributes });
+        if (incarnation) inventory.#incarnations.set(doc.key, incarnation);
+        else unborn.push(doc.key);
       }
     });
+    await inventory.#adoptIncarnations(unborn);
     if (!inventory.#groups.has(EVERYTHING)) {
       const draft = new Draft(inventory);
       draft.putGroup({ name: EVERYTHING, description: 'Every node is a member, after its own groups', attributes: {} });
@@ -141,6 +150,11 @@ export class Inventory implements InventoryReader {
     return expandNoderange(noderange, this.noderangeContext());
   }
 
+  /** The node's current incarnation (incarnation.ts); undefined when there is no such node. */
+  incarnation(name: string): string | undefined {
+    return this.#incarnations.get(name);
+  }
+
   requireNode(name: string): NodeRecord {
     const node = this.#nodes.get(name);
     if (!node) throw new BerthError('BERTH_NOT_FOUND', `no node named '${name}'`, { node: name });
@@ -161,6 +175,7 @@ export class Inventory implements InventoryReader {
 
   defineNodes(definitions: NodeDefinition[]): Promise<string[]> {
     return this.#exclusive(async () => {
+      checkChangeSize(definitions.length, 'defines');
       const draft = new Draft(this);
       const problems: BerthError[] = [];
       const seen = new Set<string>();
@@ -180,6 +195,7 @@ export class Inventory implements InventoryReader {
           record.attributes[attribute] = checkAssignment(attribute, raw, { node: name });
         }
         draft.putNode(record);
+        draft.incarnations.set(name, newIncarnation());
       }
       checkResolvedNodes(draft, [...seen], problems);
       throwIfAny(problems);
@@ -190,6 +206,7 @@ export class Inventory implements InventoryReader {
 
   changeNodes(names: readonly string[], change: AttributeChange): Promise<number> {
     return this.#exclusive(async () => {
+      checkChangeSize(names.length, 'changes');
       const set = checkSet(change.set ?? {}, names.length === 1 ? { node: names[0]! } : {});
       const unset = checkUnset(change.unset ?? [], set);
       const groups = change.groups === undefined ? undefined : this.#checkGroupList(change.groups);
@@ -210,6 +227,7 @@ export class Inventory implements InventoryReader {
 
   removeNodes(names: readonly string[]): Promise<number> {
     return this.#exclusive(async () => {
+      checkChangeSize(names.length, 'removes');
       const draft = new Draft(this);
       for (const name of names) {
         this.requireNode(name);
@@ -223,6 +241,7 @@ export class Inventory implements InventoryReader {
   /** `mapping` old name → new name; all renames happen in one change. */
   renameNodes(mapping: ReadonlyMap<string, string>): Promise<number> {
     return this.#exclusive(async () => {
+      checkChangeSize(mapping.size, 'renames');
       const draft = new Draft(this);
       const targets = new Set<string>();
       for (const [from, to] of mapping) {
@@ -240,6 +259,9 @@ export class Inventory implements InventoryReader {
       for (const [from, to] of mapping) {
         const node = this.requireNode(from);
         draft.putNode({ ...node, name: to });
+        // The machine keeps its identity, and with it its key, under the new name.
+        draft.incarnations.set(to, this.#incarnations.get(from)!);
+        draft.renamedFrom.set(to, from);
       }
       const problems: BerthError[] = [];
       checkResolvedNodes(draft, [...targets], problems);
@@ -308,6 +330,7 @@ export class Inventory implements InventoryReader {
   /** Replaces (or, with `merge`, overlays) the inventory with the given records in one change. */
   replaceAll(groups: GroupRecord[], nodes: NodeRecord[], merge: boolean): Promise<{ nodes: number; groups: number }> {
     return this.#exclusive(async () => {
+      checkChangeSize(nodes.length, 'imports');
       const draft = new Draft(this);
       if (!merge) {
         for (const name of this.#nodes.keys()) draft.removeNode(name);
@@ -360,17 +383,34 @@ export class Inventory implements InventoryReader {
 
   async #commit(draft: Draft): Promise<void> {
     if (draft.empty) return;
+    const incarnations = this.#nextIncarnations(draft);
     await this.#store.write((tx) => {
-      for (const [name, node] of draft.nodes) {
-        if (node === null) tx.delete(NODE_KIND, name);
-        else tx.put(NODE_KIND, name, { groups: node.groups, attributes: node.attributes });
+      // Node-bound documents (incarnation.ts) die with their incarnation and follow renames, in this same transaction.
+      const moving: { kind: string; to: string; value: JsonValue }[] = [];
+      for (const [to, from] of draft.renamedFrom) {
+        for (const kind of NODE_BOUND_KINDS) {
+          const doc = tx.get(kind, from);
+          if (doc) moving.push({ kind, to, value: doc.value });
+        }
       }
+      for (const [name, node] of draft.nodes) {
+        const incarnation = incarnations.get(name);
+        const ending = this.#incarnations.get(name);
+        if (ending !== undefined && incarnation !== ending) for (const kind of NODE_BOUND_KINDS) tx.delete(kind, name);
+        if (node === null) tx.delete(NODE_KIND, name);
+        else tx.put(NODE_KIND, name, { groups: node.groups, attributes: node.attributes, incarnation: incarnation! });
+      }
+      for (const doc of moving) tx.put(doc.kind, doc.to, doc.value);
       for (const [name, group] of draft.groups) {
         if (group === null) tx.delete(GROUP_KIND, name);
         else tx.put(GROUP_KIND, name, { description: group.description, attributes: group.attributes });
       }
     });
     // Only after the store committed does memory change, so both always agree.
+    for (const [name, incarnation] of incarnations) {
+      if (incarnation === undefined) this.#incarnations.delete(name);
+      else this.#incarnations.set(name, incarnation);
+    }
     for (const [name, node] of draft.nodes) {
       const old = this.#nodes.get(name);
       if (old) for (const g of old.groups) this.#members.get(g)?.delete(name);
@@ -394,6 +434,48 @@ export class Inventory implements InventoryReader {
     this.#version++;
   }
 
+  /** Each node the draft touches → its incarnation after the change (undefined: removed). */
+  #nextIncarnations(draft: Draft): Map<string, string | undefined> {
+    const out = new Map<string, string | undefined>();
+    for (const [name, node] of draft.nodes) {
+      if (node === null) {
+        out.set(name, undefined);
+        continue;
+      }
+      const decided = draft.incarnations.get(name);
+      const current = this.#incarnations.get(name);
+      const before = this.#nodes.get(name);
+      if (decided !== undefined) out.set(name, decided);
+      else if (current === undefined || !before || hardwareIdentityChanged(before.attributes, node.attributes)) out.set(name, newIncarnation());
+      else out.set(name, current);
+    }
+    return out;
+  }
+
+  /**
+   * A store from before incarnations: each node gets one, and the credentials
+   * it already holds are bound to it (they were granted to this very node),
+   * in one transaction; credentials whose node is gone are deleted.
+   */
+  async #adoptIncarnations(names: readonly string[]): Promise<void> {
+    const assigned = new Map(names.map((name) => [name, newIncarnation()]));
+    // Credentials of nodes removed before removal took them along.
+    const orphans = await this.#store.read((reader) => NODE_BOUND_KINDS.flatMap((kind) => reader.list(kind).filter((doc) => !this.#nodes.has(doc.key)).map((doc) => ({ kind, key: doc.key }))));
+    if (assigned.size === 0 && orphans.length === 0) return;
+    await this.#store.write((tx) => {
+      for (const orphan of orphans) tx.delete(orphan.kind, orphan.key);
+      for (const [name, incarnation] of assigned) {
+        const node = this.#nodes.get(name)!;
+        tx.put(NODE_KIND, name, { groups: node.groups, attributes: node.attributes, incarnation });
+        for (const kind of NODE_BOUND_KINDS) {
+          const doc = tx.get<Record<string, JsonValue>>(kind, name);
+          if (doc && typeof doc.value === 'object' && doc.value !== null && !('incarnation' in doc.value)) tx.put(kind, name, { ...doc.value, incarnation });
+        }
+      }
+    });
+    for (const [name, incarnation] of assigned) this.#incarnations.set(name, incarnation);
+  }
+
   #rebuildMembers(): void {
     this.#members.clear();
     for (const node of this.#nodes.values()) {
@@ -408,7 +490,16 @@ export class Inventory implements InventoryReader {
 
 function checkSet(set: Record<string, string>, where: ErrorLocation): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [attribute, raw] of Object.entries(set)) out[attribute] = checkAssignment(attribute, raw, where);
+  for (const [attribute, raw] of Object.entries(set)) {
+    if (where.group !== undefined && requireAttribute(attribute).nodeOnly) {
+      throw new BerthError(
+        'BERTH_BAD_INPUT',
+        `${attribute} is set per node, not on a group; set it on the group's nodes instead: berth node set ${where.group} ${attribute}=${raw}`,
+        { group: where.group, attribute },
+      );
+    }
+    out[attribute] = checkAssignment(attribute, raw, where);
+  }
   return out;
 }
 

@@ -10,7 +10,7 @@ export type BootNetworkConfig = DhcpNetworkConfig;
 
 type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const KEYS = ['name', 'interface', 'subnet', 'mode', 'server_address', 'gateway', 'dns_servers', 'domain', 'ntp_servers', 'pool', 'lease_seconds', 'uefi_loader'];
+const KEYS = ['name', 'interface', 'subnet', 'mode', 'server_address', 'gateway', 'dns_servers', 'domain', 'ntp_servers', 'pool', 'lease_seconds', 'uefi_loader', 'relays'];
 
 export function ipv4ToNumber(ip: string): number {
   return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
@@ -38,19 +38,26 @@ export function checkBootNetwork(value: unknown): Result<BootNetworkConfig> {
   if (!subnetMatch || !isIPv4(subnetMatch[1]!) || Number(subnetMatch[2]) > 30) return at('subnet', `expected an IPv4 network such as 10.99.0.0/24, got ${JSON.stringify(subnet)}`);
   const mode = v['mode'] ?? 'full';
   if (mode !== 'full' && mode !== 'proxy') return at('mode', `expected full or proxy, got ${JSON.stringify(mode)}`);
-  const address = (key: string, required: boolean): Result<string | undefined> => {
+  // Relay agents allowed to forward this network's clients (RFC 3046): their giaddr and, if another, the address they send from.
+  const relays = v['relays'];
+  if (relays !== undefined && (!Array.isArray(relays) || relays.length === 0 || !relays.every((x) => typeof x === 'string' && isIPv4(x)))) {
+    return at('relays', `expected a list of the relay agents' IPv4 addresses, got ${JSON.stringify(relays)}`);
+  }
+  const address = (key: string, required: boolean, mayBeOutside = false): Result<string | undefined> => {
     const a = v[key];
     if (a === undefined && !required) return { ok: true, value: undefined };
     if (typeof a !== 'string' || !isIPv4(a)) return at(key, `expected an IPv4 address, got ${JSON.stringify(a)}`);
-    if (!inSubnet(a, subnet as string)) return at(key, `${a} is not inside ${subnet as string}`);
+    if (!mayBeOutside && !inSubnet(a, subnet as string)) return at(key, `${a} is not inside ${subnet as string}`);
     return { ok: true, value: a };
   };
-  const server = address('server_address', true);
+  // A relayed network's clients reach berth through the relay, at an address outside their subnet.
+  const server = address('server_address', true, relays !== undefined);
   if (!server.ok) return server;
   const gateway = address('gateway', false);
   if (!gateway.ok) return gateway;
   const config: BootNetworkConfig = { name, subnet: subnet as string, mode, serverAddress: server.value! };
   if (gateway.value) config.gateway = gateway.value;
+  if (relays !== undefined) config.relays = relays as string[];
   if (v['interface'] !== undefined) {
     if (typeof v['interface'] !== 'string' || !/^[A-Za-z0-9_.:-]{1,15}$/.test(v['interface'])) return at('interface', 'expected an interface name');
     config.interface = v['interface'];

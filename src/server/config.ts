@@ -69,6 +69,13 @@ export interface BerthConfig {
     proxyPort: number;
     /** Networks to serve DHCP on; none = no DHCP (TFTP and HTTP boot still run). */
     networks: BootNetworkConfig[];
+    /**
+     * Addresses boot HTTP, TFTP and NBD listen on; empty: every address.
+     * Default: each network's server_address, or every address when no
+     * network is configured (proxy mode beside the site's DHCP, labs).
+     * DHCP is not bound by it: it must receive broadcasts.
+     */
+    listen: string[];
     /** NBD port for tethered roots; null: no NBD server (`nbd_port: off`). */
     nbdPort: number | null;
     /**
@@ -92,7 +99,7 @@ export interface ConfigLayer {
   api?: { listen?: ListenAddress[]; socket?: string; socketGroup?: string };
   log?: { level?: LogLevel; format?: LogFormat };
   tls?: { hostnames?: string[]; addresses?: string[] };
-  boot?: { httpPort?: number; tftpPort?: number; dhcpPort?: number; proxyPort?: number; networks?: BootNetworkConfig[]; nbdPort?: number | null; nbdPeers?: PeerAddress[] };
+  boot?: { httpPort?: number; tftpPort?: number; dhcpPort?: number; proxyPort?: number; networks?: BootNetworkConfig[]; listen?: string[]; nbdPort?: number | null; nbdPeers?: PeerAddress[] };
 }
 
 /**
@@ -131,6 +138,7 @@ export function mergeConfig(...layers: ConfigLayer[]): BerthConfig {
   };
   // Relative paths only reach here from flags and environment, where they mean "from the current directory".
   const stateDir = resolve(pick((l) => l.stateDir) ?? defaultStateDir);
+  const networks = pick((l) => l.boot?.networks) ?? [];
   return {
     file: undefined,
     stateDir,
@@ -153,7 +161,8 @@ export function mergeConfig(...layers: ConfigLayer[]): BerthConfig {
       tftpPort: pick((l) => l.boot?.tftpPort) ?? 69,
       dhcpPort: pick((l) => l.boot?.dhcpPort) ?? 67,
       proxyPort: pick((l) => l.boot?.proxyPort) ?? 4011,
-      networks: pick((l) => l.boot?.networks) ?? [],
+      networks,
+      listen: pick((l) => l.boot?.listen) ?? [...new Set(networks.map((n) => n.serverAddress))],
       nbdPort: pick((l) => l.boot?.nbdPort) ?? defaultNbdPort,
       nbdPeers: pick((l) => l.boot?.nbdPeers) ?? [],
     },
@@ -229,6 +238,9 @@ const ipAddress: Check<string> = (v) => {
   return isIP(v) !== 0 ? { ok: true, value: v } : { ok: false, message: `expected an IPv4 or IPv6 address, got ${JSON.stringify(v)}` };
 };
 
+/** An address of this host for boot.listen, or '*' for every address. */
+const bootListenAddress: Check<string> = (v) => (v === '*' ? { ok: true, value: v } : typeof v === 'string' && isIP(v) !== 0 ? { ok: true, value: v } : { ok: false, message: `expected an IPv4 or IPv6 address of this host, or "*" for every address, got ${describe(v)}` });
+
 const listenAddress: Check<ListenAddress> = (v) => {
   const expected = `expected "host:port" (e.g. "*:${defaultApiPort}", "192.0.2.1:${defaultApiPort}", "[::1]:${defaultApiPort}")`;
   if (typeof v !== 'string') return { ok: false, message: `${expected}, got ${describe(v)}` };
@@ -292,6 +304,7 @@ const schema: Record<string, KeySpec | Record<string, KeySpec>> = {
     dhcp_port: port,
     proxy_port: port,
     networks: { list: checkBootNetwork },
+    listen: { list: bootListenAddress },
     nbd_port: portOrOff,
     nbd_peers: { list: peerAddress },
   },
@@ -363,6 +376,7 @@ export function parseConfig(text: string, file: string): ConfigLayer {
     dhcpPort: v<number>('boot.dhcp_port'),
     proxyPort: v<number>('boot.proxy_port'),
     networks: v<BootNetworkConfig[]>('boot.networks'),
+    listen: v<string[]>('boot.listen'),
     nbdPort: v<number | null>('boot.nbd_port'),
     nbdPeers: v<PeerAddress[]>('boot.nbd_peers'),
   });
@@ -371,6 +385,12 @@ export function parseConfig(text: string, file: string): ConfigLayer {
     for (const network of boot.networks ?? []) {
       if (names.has(network.name)) throw configError(file, [{ key: 'boot.networks', message: `boot.networks: two networks are named ${network.name}` }]);
       names.add(network.name);
+    }
+    if (boot.listen) {
+      const problem = boot.listen.length === 0 ? 'give at least one address, or "*" for every address' : boot.listen.includes('*') && boot.listen.length > 1 ? '"*" is every address already; list it alone' : undefined;
+      if (problem) throw configError(file, [{ key: 'boot.listen', message: `boot.listen: ${problem}` }]);
+      // '*' (every address) is the empty list from here on.
+      boot.listen = [...new Set(boot.listen.filter((a) => a !== '*'))];
     }
     layer.boot = boot;
   }

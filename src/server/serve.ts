@@ -19,6 +19,7 @@ import { Inventory } from '../inventory/inventory.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { TokenService } from '../tokens/token-service.ts';
+import { descriptorBudget, openFileLimit } from '../util/connection-limits.ts';
 import { createLogger } from '../util/logger.ts';
 import type { Logger } from '../util/logger.ts';
 import { NodeKeyService } from '../deploy/node-keys.ts';
@@ -60,7 +61,11 @@ export async function startServer(options: { configPath?: string; flags?: Config
       media: new MediaRepository(layout),
       tokens: new InstallTokens(store, inventory, layout.installTokenKey),
     });
+    // What each listener may hold open, from the real descriptor limit (bin/berth raises it to the hard limit).
+    const budget = descriptorBudget(openFileLimit() ?? 1024);
+    log.info('connection limits', { openFiles: budget.openFiles, reserve: budget.reserve, bootHttp: budget.bootHttp.maxConnections, bootHttpPerAddress: budget.bootHttp.maxPerAddress, https: budget.https.maxConnections, httpsPerAddress: budget.https.maxPerAddress, nbd: budget.nbdConnections, tftp: budget.tftpTransfers });
     const boot = new BootServices({
+      budget,
       installs,
       stateDir: config.stateDir,
       profilesDir: layout.profiles,
@@ -85,7 +90,7 @@ export async function startServer(options: { configPath?: string; flags?: Config
       discovery,
       bootStatus: () => boot.status(),
       nbdEndpoints: (local) => boot.nbdEndpoints(local),
-      nbdReaders: (exportName) => [...new Set((boot.nbd?.clients() ?? []).filter((c) => c.export === exportName).map((c) => boot.nodeByIp(c.ip) ?? c.ip))].sort(),
+      nbdReaders: (exportName) => [...new Set(boot.nbdClients().filter((c) => c.export === exportName).map((c) => boot.nodeByIp(c.ip) ?? c.ip))].sort(),
       leases: () => (boot.dhcp?.leases.all() ?? []).map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
       sshCa,
       installs,
@@ -110,6 +115,7 @@ export async function startServer(options: { configPath?: string; flags?: Config
       ...(socketGid !== undefined ? { socketGid } : {}),
       https: config.api.listen,
       tls: { cert: pki.serverCertPem, key: pki.serverKeyPem },
+      limits: budget.https,
     });
     log.info('berth serve started', { version: VERSION, stateDir: config.stateDir, pid: process.pid, nodes: inventory.nodeCount, caFingerprint: pki.caFingerprintSha256 });
     let stopping: Promise<void> | undefined;

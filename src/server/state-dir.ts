@@ -3,13 +3,15 @@
  * server keeps on disk is named here and nowhere else, so moving a file means
  * changing one line, and `ls /var/lib/berth` reads like this list:
  *
- *   store.db       the store (SQLite)
+ *   store.db 0600  the store (SQLite; -wal and -shm beside it, 0600 too): holds password hashes
  *   admin.sock     unix socket of the admin API (root, or `api.socket_group`)
  *   server.lock    who runs `berth serve` on this dir (instance-lock.ts)
  *   images/        packed, immutable OS images
  *   trees/         unpacked image trees being built
  *   media/         imported install media
  *   profiles/      deployment profiles
+ *   ipxe/          a trusting iPXE build, if made (berth boot build-ipxe; boot/ipxe/build/)
+ *   cache/         downloads kept between runs (iPXE source)
  *   private/ 0700  secrets: TLS CA key, server key (pki.ts), SSH CA key (ssh/ssh-ca.ts),
  *                  the install token key (deploy/install-tokens.ts)
  *   public/        served to anyone, nodes included: the CA certificate, the SSH CA public key
@@ -17,6 +19,7 @@
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
+import { sqliteFiles } from '../store/sqlite/sqlite-store.ts';
 import type { Logger } from '../util/logger.ts';
 
 export const defaultStateDir = '/var/lib/berth';
@@ -30,6 +33,9 @@ export interface StateDirLayout {
   trees: string;
   media: string;
   profiles: string;
+  /** A trusting iPXE build (boot/ipxe/build/): loaders and build.json. */
+  ipxe: string;
+  cache: string;
   privateDir: string;
   publicDir: string;
   tls: {
@@ -65,6 +71,8 @@ export function stateDirLayout(root: string = defaultStateDir): StateDirLayout {
     trees: join(root, 'trees'),
     media: join(root, 'media'),
     profiles: join(root, 'profiles'),
+    ipxe: join(root, 'ipxe'),
+    cache: join(root, 'cache'),
     privateDir,
     publicDir,
     tls: {
@@ -136,6 +144,16 @@ export async function prepareStateDir(root: string = defaultStateDir, log?: Logg
     const st = await lstat(path);
     if (st.isFile() && (st.mode & 0o077) !== 0) {
       await repair(path, st.mode & 0o700, `${path} was readable by group or others`);
+    }
+  }
+  // The store holds password hashes and token hashes; the store creates its files 0600 (sqlite-store.ts).
+  for (const path of sqliteFiles(layout.storeDb)) {
+    const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (st?.isFile() && (st.mode & 0o077) !== 0) {
+      await repair(path, st.mode & 0o700, `${path} was readable by group or others, and it holds password hashes`);
     }
   }
   return { layout, repairs };

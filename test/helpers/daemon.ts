@@ -33,10 +33,16 @@ export interface Daemon {
   cleanup(): void;
 }
 
-export async function startDaemon(options: { stateDir?: string; extraArgs?: string[]; env?: Record<string, string> } = {}): Promise<Daemon> {
+/**
+ * `netns`: run it inside that network namespace (`ip netns exec` execs in place, so the PID is still berth's).
+ * `openFiles`: its RLIMIT_NOFILE, soft and hard (`prlimit` execs in place too).
+ */
+export async function startDaemon(options: { stateDir?: string; extraArgs?: string[]; env?: Record<string, string>; netns?: string; openFiles?: number } = {}): Promise<Daemon> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
   const socket = join(stateDir, 'admin.sock');
-  const child = spawn(BERTH, ['serve', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--boot-http-port', '0', '--tftp-port', '0', '--nbd-port', '0', ...(options.extraArgs ?? [])], {
+  const args = ['serve', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--boot-http-port', '0', '--tftp-port', '0', '--nbd-port', '0', ...(options.extraArgs ?? [])];
+  const command = [...(options.openFiles ? ['prlimit', `--nofile=${options.openFiles}:${options.openFiles}`] : []), ...(options.netns ? ['ip', 'netns', 'exec', options.netns] : []), BERTH, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, BERTH_LOG_FORMAT: 'json', BERTH_LOG_LEVEL: 'info', BERTH_CONFIG: '', ...(options.env ?? {}) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -71,7 +71,8 @@ describe('scripted installs over the daemon', { skip }, () => {
   });
 
   test('deploy names every node that lacks what its answer file needs, and arms nothing', () => {
-    ok(['node', 'define', 'a', `net.eth0.hwaddr=${MAC_A}`, 'net.eth0.ipv4_address=10.99.0.11/24']);
+    // The daemon sees this test's requests from 127.0.0.1: a's own address, to which alone its install files go.
+    ok(['node', 'define', 'a', `net.eth0.hwaddr=${MAC_A}`, 'net.eth0.ipv4_address=127.0.0.1/8']);
     ok(['node', 'define', 'b', 'net.eth0.hwaddr=52:54:00:aa:00:02']);
     const r = daemon.cli(['deploy', 'a,b', 'deb12-default', '--no-wait']);
     assert.notEqual(r.code, 0);
@@ -164,9 +165,11 @@ describe('scripted installs over the daemon', { skip }, () => {
     const script = (await get(port, `/boot/ipxe/${MAC_A}`)).body.toString();
     assert.match(script, /is installed on its disk/);
     assert.match(script, /^exit$/m);
-    // Reports still reach the timeline once disarmed (ESXi's first boot); files do not.
+    // The install is finished: its token opens nothing more but ESXi's state-less first-boot report from the node itself.
     assert.equal((await get(port, `/install/a/${token}/report?step=firstboot-done`)).status, 200);
+    assert.equal((await get(port, `/install/a/${token}/report?step=failed&state=failed`)).status, 403);
     assert.equal((await get(port, `/install/a/${token}/post.sh`)).status, 403);
+    assert.equal(JSON.parse(ok(['deploy', 'status', 'a', '--json']))[0].state, 'installed');
   });
 
   test('the media tree is served byte for byte, and nothing outside it', async () => {

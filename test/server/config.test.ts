@@ -50,7 +50,7 @@ test('defaults without any file', async () => {
     api: { listen: [{ host: undefined, port: 8443 }], socket: '/var/lib/berth/admin.sock', socketGroup: undefined },
     log: { level: 'info', format: undefined },
     tls: { hostnames: [], addresses: [] },
-    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [], nbdPort: 10809, nbdPeers: [] },
+    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [], listen: [], nbdPort: 10809, nbdPeers: [] },
   });
 });
 
@@ -72,7 +72,7 @@ test('a full file is read', async (t) => {
     },
     log: { level: 'debug', format: 'text' },
     tls: { hostnames: ['berth.example.org', 'deploy.example.org'], addresses: ['198.51.100.7', '2001:db8::2'] },
-    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [], nbdPort: 10809, nbdPeers: [] },
+    boot: { httpPort: 8080, tftpPort: 69, dhcpPort: 67, proxyPort: 4011, networks: [], listen: [], nbdPort: 10809, nbdPeers: [] },
   });
 });
 

@@ -85,6 +85,8 @@ export function inventoryRoutes({ inventory }: Services): Route[] {
         properties: { mode: { type: 'string', enum: ['replace', 'merge'], default: 'replace' } },
       },
       body: inventoryDocument,
+      // A whole fleet: 100,000 nodes with their attributes are tens of MiB.
+      maxBodyBytes: 128 * 1024 * 1024,
       response: { type: 'object', properties: { nodes: { type: 'integer' }, groups: { type: 'integer' } } },
       handler: async ({ query, body }) => {
         const document = body as InventoryDocument;

@@ -104,6 +104,8 @@ export function nodeApiRoutes(services: Services): Route[] {
       auth: 'none',
       summary: 'A node asks for its API key: granted only while it is armed, from its own address on a provisioning network',
       body: { type: 'object', additionalProperties: false, required: ['node'], properties: { node: { type: 'string', minLength: 1, maxLength: 128 } } },
+      // Anyone may ask: the body is one node name.
+      maxBodyBytes: 1024,
       response: { type: 'object', properties: { node: { type: 'string' }, key: { type: 'string' }, arming: { type: 'string' } } },
       handler: async ({ body, request }) => {
         const node = (body as { node: string }).node;
@@ -113,8 +115,10 @@ export function nodeApiRoutes(services: Services): Route[] {
           services.events.emit({ source: 'api', step: 'key-granted', node, ip, detail: { arming: granted.arming } });
           return { node, ...granted };
         } catch (e) {
-          if (e instanceof BerthError && inventory.node(node)) services.events.emit({ source: 'api', step: 'key-refused', node, ip, detail: { reason: e.message } });
-          throw e;
+          if (!(e instanceof BerthError)) throw e;
+          // The reason (its addresses, whether it is armed or locked) is for the administrator, in the timeline; the requester may be anyone.
+          if (inventory.node(node)) services.events.emit({ source: 'api', step: 'key-refused', node, ip, detail: { reason: e.message } });
+          throw new BerthError('BERTH_FORBIDDEN', 'no node key granted; the reason is in the node\'s timeline on the berth server (berth node timeline <node>)');
         }
       },
     },
@@ -208,6 +212,8 @@ export function nodeApiRoutes(services: Services): Route[] {
       auth: 'node',
       summary: "Signs the node's fresh SSH host keys with berth's SSH CA, for its own names and addresses",
       body: { type: 'object', additionalProperties: false, required: ['publicKeys'], properties: { publicKeys: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 16384 } } } },
+      // Eight keys of at most 16 KiB each, with JSON around them.
+      maxBodyBytes: 160 * 1024,
       handler: async ({ params, body, principal }) => {
         const node = self(principal, params['name']!);
         const resolved = inventory.resolveNode(node, (a) => /^net\.[^.]+\.(hostname|ipv4_address)$/.test(a) || a === 'ssh.principals');
@@ -284,6 +290,8 @@ export function nodeApiRoutes(services: Services): Route[] {
           detail: { type: 'object', maxProperties: 20, additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 1000 } },
         },
       },
+      // Twenty details of at most 1000 characters.
+      maxBodyBytes: 32 * 1024,
       handler: async ({ params, body, principal, request }) => {
         const node = self(principal, params['name']!);
         const report = body as { step: string; state?: (typeof STATES)[number]; detail?: Record<string, string | number | boolean> };
@@ -291,6 +299,8 @@ export function nodeApiRoutes(services: Services): Route[] {
         if (report.state) {
           const { set, unset } = reportedStateChange(report.state, (a) => value(node, a));
           await inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
+          // An installed system's install token opens nothing more (install-tokens.ts).
+          if (report.state === 'installed') await services.installs?.tokens.retire(node);
         }
         return { ok: true };
       },

@@ -23,6 +23,8 @@ export function noderangeRoutes({ inventory }: Services): Route[] {
       tag: 'inventory',
       summary: 'The shortest readable noderange for a set of names',
       body: { type: 'object', additionalProperties: false, required: ['nodes'], properties: { nodes: stringList } },
+      // A fleet's worth of names.
+      maxBodyBytes: 16 * 1024 * 1024,
       response: { type: 'object', properties: { noderange: { type: 'string' } } },
       handler: ({ body }) => ({ noderange: compressNodes((body as { nodes: string[] }).nodes) }),
     },

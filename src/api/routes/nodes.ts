@@ -6,6 +6,7 @@ import { EVERYTHING } from '../../inventory/model.ts';
 import type { ResolvedAttribute } from '../../inventory/model.ts';
 import { compressNodes } from '../../inventory/noderange/compress.ts';
 import { expandNoderange } from '../../inventory/noderange/expand.ts';
+import { globToRegExp } from '../../inventory/noderange/attribute-filter.ts';
 import { isSecretAttribute } from '../../inventory/schema/index.ts';
 import type { Route } from '../route.ts';
 import { attributeMap, nodeView, noderange, stringList } from '../schemas.ts';
@@ -75,6 +76,8 @@ export function nodeRoutes({ inventory }: Services): Route[] {
           },
         },
       },
+      // Bulk definitions (`berth node define` from a file) carry every node's attributes.
+      maxBodyBytes: 64 * 1024 * 1024,
       response: { type: 'object', properties: { defined: { type: 'integer' }, noderange: { type: 'string' } } },
       handler: async ({ body }) => {
         const request = body as { noderange?: string; groups?: string[]; attributes?: Record<string, string>; nodes?: { name: string; groups?: string[]; attributes?: Record<string, string> }[] };
@@ -181,7 +184,8 @@ export function attributeSelector(spec: string | undefined): (name: string) => b
   if (spec === undefined || spec === '') return () => false;
   const patterns = spec.split(',').map((p) => p.trim()).filter(Boolean);
   if (patterns.includes('*')) return () => true;
-  const regexes = patterns.map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+  // Linear time: `*a*a*…*b` backtracks polynomially on V8's ordinary engine (seconds per attribute name).
+  const regexes = patterns.map(globToRegExp);
   return (name) => regexes.some((r) => r.test(name));
 }
 

@@ -1,11 +1,21 @@
-/** /api/v1/tokens: bearer tokens for the HTTPS admin API. */
+/**
+ * /api/v1/tokens: bearer tokens for the HTTPS admin API. A token created
+ * with a token is bounded by it (tokens/token-service.ts): it expires no
+ * later, and is revoked with it.
+ */
 import { BerthError } from '../../errors.ts';
 import type { Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
 const tokenInfo = {
   type: 'object',
-  properties: { id: { type: 'string' }, name: { type: 'string' }, created: { type: 'string' }, expires: { type: 'string' } },
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    created: { type: 'string' },
+    expires: { type: 'string' },
+    createdBy: { type: 'string', description: 'Id of the token that created this one; absent when created on the unix socket' },
+  },
 };
 
 export function tokenRoutes({ tokens }: Services): Route[] {
@@ -24,7 +34,7 @@ export function tokenRoutes({ tokens }: Services): Route[] {
       path: '/api/v1/tokens',
       operationId: 'createToken',
       tag: 'tokens',
-      summary: 'Create a token; the secret is in this response only',
+      summary: "Create a token; the secret is in this response only. Created with a token, it expires no later than that token (its expiry when none is given)",
       successStatus: 201,
       body: {
         type: 'object',
@@ -33,14 +43,14 @@ export function tokenRoutes({ tokens }: Services): Route[] {
         properties: { name: { type: 'string' }, expires: { type: 'string', description: 'ISO 8601 time' } },
       },
       response: { type: 'object', properties: { token: { type: 'string' }, info: tokenInfo } },
-      handler: async ({ body }) => {
+      handler: async ({ body, principal }) => {
         const request = body as { name: string; expires?: string };
         let expires: Date | undefined;
         if (request.expires !== undefined) {
           expires = new Date(request.expires);
           if (Number.isNaN(expires.getTime())) throw new BerthError('BERTH_BAD_INPUT', `expires '${request.expires}' is not an ISO 8601 time`);
         }
-        return tokens.create(request.name, expires);
+        return tokens.create(request.name, expires, principal.kind === 'token' ? { tokenId: principal.tokenId } : undefined);
       },
     },
     {
@@ -48,9 +58,9 @@ export function tokenRoutes({ tokens }: Services): Route[] {
       path: '/api/v1/tokens/{id}',
       operationId: 'revokeToken',
       tag: 'tokens',
-      summary: 'Revoke a token by id or name',
-      response: { type: 'object', properties: { revoked: tokenInfo } },
-      handler: async ({ params }) => ({ revoked: await tokens.revoke(params['id']!) }),
+      summary: 'Revoke a token by id or name, and every token created with it (transitively)',
+      response: { type: 'object', properties: { revoked: tokenInfo, alsoRevoked: { type: 'array', items: tokenInfo } } },
+      handler: async ({ params }) => tokens.revoke(params['id']!),
     },
   ];
 }

@@ -24,6 +24,7 @@ import type { DhcpBackend, DhcpPorts, DhcpTimings } from './handler/context.ts';
 import { LeaseTable } from './leases.ts';
 import { isLocalAddress } from './local-addresses.ts';
 import { resolveNetworks, type DhcpNetwork, type DhcpNetworkConfig } from './network.ts';
+import { NewClientLimit, type NewClientLimitOptions } from './new-client-limit.ts';
 import type { Port } from './request.ts';
 
 export interface DhcpServerOptions {
@@ -38,8 +39,10 @@ export interface DhcpServerOptions {
   ports?: DhcpPorts;
   /** Group-commit window for leases; default 5 ms. */
   commitWindowMs?: number;
-  /** Default 60 s. */
+  /** Default 60 s; a full pool takes back offers older than 5 s (handler/full.ts). */
   offerSeconds?: number;
+  /** Machines never seen before: default 50 a second, bursts of 200 (new-client-limit.ts). */
+  newClients?: NewClientLimitOptions;
   /** Default 3600 s. */
   declineSeconds?: number;
   /** Is an address assigned to this host (on that interface)? Default: the kernel's list (local-addresses.ts). */
@@ -76,6 +79,7 @@ export class DhcpServer {
       backend: options.backend,
       leases: this.leases,
       pools: new Map(this.networks.filter((n) => n.pool).map((n) => [n.name, new AddressPool(n, this.leases)])),
+      newClients: new NewClientLimit(options.newClients),
       events: options.events,
       log: this.#log,
       httpPort: options.httpPort,

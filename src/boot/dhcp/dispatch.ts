@@ -3,6 +3,11 @@
  * network's mode handler, serialize the reply. No sockets and no waiting, so
  * the socket server and the fuzzer run exactly the same code.
  *
+ * Before a handler sees it, a packet must belong to a network it may come
+ * from (network.ts: relays, off-link sources), and a machine that is not a
+ * node and holds no lease or offer must get past the new-client limit
+ * (new-client-limit.ts); nodes are never limited.
+ *
  * Every packet that gets no reply is counted under a reason
  * (`events.countDropped('dhcp', reason)`), except DHCPRELEASE and
  * DHCPDECLINE, which never get one and are events instead.
@@ -15,6 +20,7 @@ import { handleFull } from './handler/full.ts';
 import { handleProxy } from './handler/proxy.ts';
 import type { LeaseTable } from './leases.ts';
 import { selectNetwork, type DhcpNetwork } from './network.ts';
+import type { NewClientLimit } from './new-client-limit.ts';
 import { parsePacket, serializePacket } from './packet.ts';
 import { DhcpParseError } from './parse-error.ts';
 import { readRequest, type Port, type Source } from './request.ts';
@@ -24,6 +30,8 @@ export interface DispatchContext {
   backend: DhcpBackend;
   leases: LeaseTable;
   pools: ReadonlyMap<string, AddressPool>;
+  /** Rate of machines berth has never seen (not nodes, no lease or offer). */
+  newClients: NewClientLimit;
   events: EventSink;
   log: Logger;
   httpPort: number;
@@ -49,10 +57,14 @@ export function dispatch(buf: Buffer, port: Port, source: Source, ctx: DispatchC
     throw e;
   }
   const node = ctx.backend.nodeByMac(req.mac);
-  const hints = { giaddr: req.giaddr, ciaddr: req.ciaddr, ...(arrivedOn !== undefined && { arrivedOn }), ...(node?.address && { nodeAddress: node.address.ip }) };
+  const hints = { giaddr: req.giaddr, ciaddr: req.ciaddr, source: source.address, ...(arrivedOn !== undefined && { arrivedOn }), ...(node?.address && { nodeAddress: node.address.ip }) };
   const choice = selectNetwork(ctx.networks, hints);
   if ('dropped' in choice) return drop(ctx, choice.dropped, req);
   const network = choice.network;
+  const now = ctx.now();
+  if (!node && !ctx.leases.lease(req.mac) && !ctx.leases.offer(req.mac, now) && !ctx.newClients.admit(req.mac, now)) {
+    return drop(ctx, 'new-client-rate-limited', req);
+  }
 
   const handlerContext: HandlerContext = {
     network,
@@ -65,7 +77,7 @@ export function dispatch(buf: Buffer, port: Port, source: Source, ctx: DispatchC
     httpPort: ctx.httpPort,
     ports: ctx.ports,
     timings: ctx.timings,
-    now: ctx.now(),
+    now,
   };
   const reply = network.mode === 'full' ? handleFull(req, handlerContext) : handleProxy(req, handlerContext);
   if (!reply) return undefined;

@@ -14,7 +14,9 @@
  *   kept out of the pool until `until`.
  *
  * Offers live in memory only: an offer that is lost with a restart costs the
- * client one retransmission.
+ * client one retransmission. When a pool is full, the oldest offer nobody
+ * REQUESTed can be taken back (`reclaimOffer`): a flood of DISCOVERs that
+ * never REQUEST must not keep the pool from machines that finish.
  *
  * Durability: a DHCPACK may only leave after its lease is in the store, or a
  * crash could hand the same address to two machines. Committing each ACK on
@@ -43,7 +45,10 @@ export interface Offer {
   mac: string;
   address: string;
   network: string;
+  offeredAt: number;
   expiresAt: number;
+  /** Set when the offer went to an inventory node (without a fixed address). */
+  node?: string;
 }
 
 export interface DeclinedAddress {
@@ -167,6 +172,20 @@ export class LeaseTable {
     this.#dropOffer(offer.mac);
     this.#offers.set(offer.mac, offer);
     this.#offerAt.set(parseIpv4(offer.address)!, offer.mac);
+  }
+
+  /**
+   * Takes back the oldest live offer on `network` that `may` allows (the
+   * pool is full, someone else is asking); true if one was dropped, its
+   * address now free. Offers are kept in the order they were made.
+   */
+  reclaimOffer(network: string, now: number, may: (offer: Offer) => boolean): boolean {
+    for (const offer of this.#offers.values()) {
+      if (offer.network !== network || offer.expiresAt <= now || !may(offer)) continue;
+      this.#dropOffer(offer.mac);
+      return true;
+    }
+    return false;
   }
 
   /** The client took another server's offer (RFC 2131 §4.3.2, SELECTING with a foreign server id). */

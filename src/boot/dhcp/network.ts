@@ -7,6 +7,15 @@
  * giaddr, else ciaddr, else the server socket a unicast arrived on, else the
  * subnet of the node's configured address, else the single directly attached
  * network; anything else is ambiguous and dropped (counted).
+ *
+ * And whether it may be served at all (README.md "Off-link packets"): a
+ * relayed packet only when its giaddr and its source are relays configured
+ * for that network (RFC 2131 §4.1, RFC 3046 §2.1: berth trusts giaddr and
+ * option 82 only from agents it knows); a packet without giaddr only when it
+ * comes from the network itself: source 0.0.0.0 on a directly attached
+ * network, or a source inside the network's subnet. Otherwise a host on a
+ * routed network could unicast to port 67 and be taken for the
+ * provisioning LAN.
  */
 import { BerthError } from '../../errors.ts';
 import type { UefiLoader } from './boot-file.ts';
@@ -31,6 +40,12 @@ export interface DhcpNetworkConfig {
   pool?: { start: string; end: string };
   /** Default 3600. */
   leaseSeconds?: number;
+  /**
+   * Relay agents that may forward this network's clients: the giaddr they
+   * set (their address on this network) and, if they send from another
+   * address, that one too. Relayed packets from anyone else are dropped.
+   */
+  relays?: string[];
   /** UEFI PXE loader; default snponly.efi (uses the firmware's NIC driver, like undionly.kpxe). */
   uefiLoader?: UefiLoader;
 }
@@ -47,6 +62,8 @@ export interface DhcpNetwork {
   pool?: { start: number; end: number };
   leaseSeconds: number;
   uefiLoader: UefiLoader;
+  /** Relay agent addresses accepted as giaddr and as source of relayed packets. */
+  relays: ReadonlySet<number>;
   /** Attached to one of this host's interfaces (not only reachable through relays). */
   direct: boolean;
 }
@@ -75,6 +92,7 @@ export function resolveNetworks(configs: readonly DhcpNetworkConfig[], isLocal: 
     if (c.gateway !== undefined && !inSubnet(subnet, address('gateway', c.gateway))) fail('gateway', `${c.gateway} is outside ${c.subnet}`);
     (c.dnsServers ?? []).forEach((a, j) => address(`dnsServers[${j}]`, a));
     (c.ntpServers ?? []).forEach((a, j) => address(`ntpServers[${j}]`, a));
+    const relays = new Set((c.relays ?? []).map((a, j) => address(`relays[${j}]`, a)));
     let pool: DhcpNetwork['pool'];
     if (c.pool) {
       if (c.mode === 'proxy') fail('pool', 'a proxy network hands out no addresses, so it cannot have a pool');
@@ -101,7 +119,9 @@ export function resolveNetworks(configs: readonly DhcpNetworkConfig[], isLocal: 
       ntpServers: c.ntpServers ?? [],
       leaseSeconds,
       uefiLoader: c.uefiLoader ?? 'snponly.efi',
-      direct: isLocal(c.serverAddress, c.interface),
+      relays,
+      // A host's address on an attached network lies inside it; one outside is how relayed clients reach berth.
+      direct: inSubnet(subnet, parseIpv4(c.serverAddress)!) && isLocal(c.serverAddress, c.interface),
     };
     if (c.gateway !== undefined) network.gateway = c.gateway;
     if (c.domain !== undefined) network.domain = c.domain;
@@ -114,6 +134,8 @@ export function resolveNetworks(configs: readonly DhcpNetworkConfig[], isLocal: 
 export interface NetworkHints {
   giaddr: string;
   ciaddr: string;
+  /** The packet's IP source address. */
+  source: string;
   arrivedOn?: string;
   /** The node's configured address on the interface with this MAC. */
   nodeAddress?: string;
@@ -122,6 +144,21 @@ export interface NetworkHints {
 export type NetworkChoice = { network: DhcpNetwork } | { dropped: string };
 
 export function selectNetwork(networks: readonly DhcpNetwork[], hints: NetworkHints): NetworkChoice {
+  const choice = placeNetwork(networks, hints);
+  if ('dropped' in choice) return choice;
+  const { network } = choice;
+  const source = parseIpv4(hints.source);
+  if (hints.giaddr !== '0.0.0.0') {
+    if (!network.relays.has(parseIpv4(hints.giaddr)!)) return { dropped: 'relay-not-configured' };
+    if (source === undefined || !network.relays.has(source)) return { dropped: 'relay-source-not-configured' };
+    return choice;
+  }
+  // Without giaddr the client is on the wire: 0.0.0.0 can only come from a directly attached link.
+  if (hints.source === '0.0.0.0') return network.direct ? choice : { dropped: 'off-link-source' };
+  return source !== undefined && inSubnet(network.subnet, source) ? choice : { dropped: 'off-link-source' };
+}
+
+function placeNetwork(networks: readonly DhcpNetwork[], hints: NetworkHints): NetworkChoice {
   const containing = (text: string, reason: string): NetworkChoice => {
     const ip = parseIpv4(text);
     const network = ip === undefined ? undefined : networks.find((n) => inSubnet(n.subnet, ip));

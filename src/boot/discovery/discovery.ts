@@ -10,6 +10,18 @@
  *   order decides, so it is only used when chosen.
  *
  * Assigning sets `net.<if>.hwaddr` on the node; from then on DHCP knows it.
+ *
+ * Records are bounded, because anyone on the wire can forge DHCP from new
+ * MACs (40,000 of them once left 34,566 records kept forever): at most
+ * `maxRecords` (default 4,096), and a machine not seen for `maxAgeMs`
+ * (default 24 h) is forgotten. At the cap the machine seen longest ago is
+ * evicted (counted as `discovery.evicted-at-cap`) rather than the newcomer
+ * refused: a forged MAC is seen once, while a real machine waiting for
+ * assignment keeps asking (PXE retries, the discovery script every 10 s),
+ * so it stays near the fresh end, and an evicted one is recorded again on
+ * its next packet. Refusing would let one flood lock out every new machine
+ * for a day. DHCP also limits how fast new MACs are let in
+ * (dhcp/new-client-limit.ts).
  */
 import { BerthError } from '../../errors.ts';
 import type { EventSink } from '../../events/boot-event.ts';
@@ -23,6 +35,17 @@ const POLICY_KEY = 'discovery-policy';
 /** lastSeen is written at most this often per machine: a looping discovery script must not flood the store. */
 const LAST_SEEN_WRITE_MS = 60_000;
 const FLUSH_MS = 200;
+const DEFAULT_MAX_RECORDS = 4096;
+const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
+
+export interface DiscoveryLimits {
+  /** Default 4,096. */
+  maxRecords?: number;
+  /** A machine not seen for this long is forgotten. Default 24 h. */
+  maxAgeMs?: number;
+  /** Default Date.now. */
+  now?: () => number;
+}
 
 export type DiscoveryPolicyMode = 'manual' | 'uuid' | 'sequential';
 
@@ -45,6 +68,10 @@ export class DiscoveryService {
   readonly #store: Store;
   readonly #inventory: Inventory;
   readonly #events: EventSink;
+  readonly #maxRecords: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  /** Least recently seen first: observe() moves a machine to the end. */
   readonly #records = new Map<string, DiscoveredRecord>();
   readonly #lastWritten = new Map<string, number>();
   readonly #unwritten = new Set<string>();
@@ -54,23 +81,31 @@ export class DiscoveryService {
   readonly #reserved = new Map<string, { node: string; interfaceName: string }>();
   #policy: DiscoveryPolicy = { mode: 'manual', interfaceName: 'boot' };
 
-  private constructor(store: Store, inventory: Inventory, events: EventSink) {
+  private constructor(store: Store, inventory: Inventory, events: EventSink, limits: DiscoveryLimits) {
     this.#store = store;
     this.#inventory = inventory;
     this.#events = events;
+    this.#maxRecords = limits.maxRecords ?? DEFAULT_MAX_RECORDS;
+    this.#maxAgeMs = limits.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#now = limits.now ?? Date.now;
   }
 
-  static async load(store: Store, inventory: Inventory, events: EventSink): Promise<DiscoveryService> {
-    const service = new DiscoveryService(store, inventory, events);
+  static async load(store: Store, inventory: Inventory, events: EventSink, limits: DiscoveryLimits = {}): Promise<DiscoveryService> {
+    const service = new DiscoveryService(store, inventory, events, limits);
     await store.read((reader) => {
-      for (const doc of reader.list<DiscoveredRecord>(KIND)) service.#records.set(doc.key, doc.value);
+      const records = reader.list<DiscoveredRecord>(KIND).map((doc) => doc.value);
+      records.sort((a, b) => Date.parse(a.lastSeen) - Date.parse(b.lastSeen));
+      for (const record of records) service.#records.set(record.mac, record);
       const policy = reader.get<DiscoveryPolicy>(SETTINGS_KIND, POLICY_KEY);
       if (policy) service.#policy = policy.value;
     });
+    // Records over the limits (written by an older berth, or a smaller cap now) go at once.
+    service.#prune(service.#now());
     return service;
   }
 
   list(): DiscoveredRecord[] {
+    this.#prune(this.#now());
     return [...this.#records.values()].sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0));
   }
 
@@ -98,12 +133,15 @@ export class DiscoveryService {
   observe(client: DiscoveredClient): { node: string; interfaceName: string } | undefined {
     const pending = this.#reserved.get(client.mac);
     if (pending) return pending;
-    const now = new Date().toISOString();
+    const at = this.#now();
+    const now = new Date(at).toISOString();
     const old = this.#records.get(client.mac);
     const record: DiscoveredRecord = old
       ? { ...old, ...client, lastSeen: now, seen: old.seen + 1 }
       : { ...client, firstSeen: now, lastSeen: now, seen: 1 };
+    this.#records.delete(client.mac);
     this.#records.set(client.mac, record);
+    this.#prune(at);
     if (!old) this.#events.emit({ source: 'discovery', step: 'new', mac: client.mac, detail: summary(record) });
     const node = this.#choose(record);
     if (node) {
@@ -116,12 +154,28 @@ export class DiscoveryService {
     }
     const changed = !old || old.uuid !== record.uuid || old.kind !== record.kind || old.network !== record.network;
     const last = this.#lastWritten.get(client.mac) ?? 0;
-    if (changed || Date.now() - last > LAST_SEEN_WRITE_MS) {
-      this.#lastWritten.set(client.mac, Date.now());
-      this.#unwritten.add(client.mac);
-      this.#flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    if (changed || at - last > LAST_SEEN_WRITE_MS) {
+      this.#lastWritten.set(client.mac, at);
+      this.#markUnwritten(client.mac);
     }
     return undefined;
+  }
+
+  /** Forgets machines not seen for maxAgeMs, then the least recently seen beyond maxRecords. */
+  #prune(now: number): void {
+    for (const [mac, record] of this.#records) {
+      const overCap = this.#records.size > this.#maxRecords;
+      if (!overCap && now - Date.parse(record.lastSeen) < this.#maxAgeMs) break;
+      if (overCap) this.#events.countDropped('discovery', 'evicted-at-cap');
+      this.#records.delete(mac);
+      this.#lastWritten.delete(mac);
+      this.#markUnwritten(mac); // flush() deletes what is no longer recorded
+    }
+  }
+
+  #markUnwritten(mac: string): void {
+    this.#unwritten.add(mac);
+    this.#flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
   /**
@@ -143,6 +197,7 @@ export class DiscoveryService {
           for (const mac of macs) {
             const record = this.#records.get(mac);
             if (record) tx.put(KIND, mac, record as never);
+            else tx.delete(KIND, mac);
           }
         }),
       )

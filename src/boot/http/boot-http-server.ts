@@ -1,7 +1,9 @@
 /**
  * Plain-HTTP boot endpoints for iPXE and UEFI HTTP boot (stock iPXE builds
- * cannot trust berth's own CA, and nothing here is secret: kernels and
- * initrds are public, and per-node secrets come later over the HTTPS node API).
+ * cannot trust berth's own CA). Kernels and initrds are public, and per-node
+ * secrets come later over the HTTPS node API; the one exception is a
+ * scripted install's token (installs/), which goes only into the script of a
+ * request from the node's own address (deploy/provisioning.ts).
  *
  *   GET /boot/ipxe/<mac>          the machine's iPXE script (node, local or discovery)
  *   GET /boot/ipxe/uuid/<uuid>    the same by SMBIOS UUID
@@ -11,22 +13,29 @@
  *                                 an image version's kernel and initramfs (Range, ETag);
  *                                 nothing else of the version (not its root image)
  *
- * Each answer becomes a step of the node's timeline.
+ * Files are served by real path inside their own folder (a symlink out is a
+ * 404), and a profile serves only the files it names (not profile.yaml, not
+ * answer.tmpl). Each answer becomes a step of the timeline of the node the
+ * request came from: the node holding the client's lease, or the one `?node=`
+ * names when the client is at that node's own address; never a name taken on
+ * trust, and nothing for a 404 (a drop counter instead).
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.ts';
 import type { EventSink } from '../../events/boot-event.ts';
+import { ConnectionGuard, descriptorBudget, httpServerOptions, openFileLimit } from '../../util/connection-limits.ts';
+import type { ConnectionLimits } from '../../util/connection-limits.ts';
 import type { Logger } from '../../util/logger.ts';
 import { VERSION_FILES } from '../../images/repository/image-layout.ts';
 import { imageNameProblem } from '../../images/repository/image-ref.ts';
 import type { SiteInitrd } from '../site/site-initrd.ts';
 import type { ImageRepository } from '../../images/repository/image-repository.ts';
 import type { ProfileBoot } from '../../profiles/profile-boot.ts';
-import { discoveryScript, installChainScript, localBootScript, bootScript } from '../ipxe/scripts.ts';
-import { serveFile } from './file-response.ts';
+import { bootScript, discoveryScript, installChainScript, installRefusedScript, localBootScript } from '../ipxe/scripts.ts';
+import { serveConfinedFile } from './file-response.ts';
+import type { ServedFile } from './file-response.ts';
 
 export interface BootHttpTarget {
   /** Node name for a MAC, if known. */
@@ -36,11 +45,19 @@ export interface BootHttpTarget {
   pendingProfile(node: string): Promise<{ boot: ProfileBoot; kernelArgs: string } | { local: string } | { install: { profile: string; token: string } }>;
   /** Node name for a client address (from its DHCP lease), for attributing file downloads. */
   nodeByIp?(ip: string): string | undefined;
+  /** Whether `ip` is the node's own address on a provisioning network (deploy/provisioning.ts). */
+  isNodesOwnAddress(node: string, ip: string): boolean;
+  /** The files a kernel profile names (its kernel and initrds), the only ones served from its folder; undefined for none. */
+  profileFiles(profile: string): Promise<readonly string[] | undefined>;
 }
 
 export interface BootHttpOptions {
-  host?: string;
+  /** Addresses to listen on (boot.listen); none or undefined: every address, IPv4 and IPv6. */
+  hosts?: string[];
+  /** One port on every address; 0 picks a free one (the same on each). */
   port: number;
+  /** Default: this process's share of its descriptor limit. */
+  limits?: ConnectionLimits;
   loaderDir: string;
   profilesDir: string;
   /** Where image versions' kernels and initramfs files are; without it none are served (benchmarks of the rest). */
@@ -65,44 +82,58 @@ const IMAGE_BOOT_FILES = new Set<string>([VERSION_FILES.kernel, VERSION_FILES.in
 
 export class BootHttpServer {
   readonly #options: BootHttpOptions;
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
+  #guard: ConnectionGuard | undefined;
+  readonly #servers: Server[] = [];
   port = 0;
 
   constructor(options: BootHttpOptions) {
     this.#options = options;
   }
 
+  /**
+   * Nothing here needs a credential, so the listener is bounded
+   * (util/connection-limits.ts): a cap in all and per client address, and
+   * connections that ask nothing are closed; refusals count as dropped
+   * ('http', reason).
+   */
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.#handle(req, res));
-    server.keepAliveTimeout = 30_000;
-    server.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new BerthError('BERTH_UNAVAILABLE', `boot HTTP cannot listen on port ${this.#options.port}: ${e.message}`)));
-      server.listen(this.#options.port, this.#options.host, () => resolve());
-    });
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : this.#options.port;
-    this.#server = server;
-    this.#options.log.info('boot HTTP listening', { port: this.port });
+    const { hosts, events, log } = this.#options;
+    const limits = this.#options.limits ?? descriptorBudget(openFileLimit() ?? 1024).bootHttp;
+    const guard = new ConnectionGuard(limits, (reason) => events.countDropped('http', reason));
+    this.#guard = guard;
+    this.port = this.#options.port;
+    for (const host of hosts && hosts.length > 0 ? hosts : [undefined]) {
+      const server = createServer(httpServerOptions(limits), (req, res) => void this.#handle(req, res));
+      guard.watch(server);
+      this.#servers.push(server);
+      const where = `${host === undefined ? '*' : host.includes(':') ? `[${host}]` : host}:${this.port}`;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (e) => reject(new BerthError('BERTH_UNAVAILABLE', `boot HTTP cannot listen on ${where}: ${e.message}${host === undefined ? '' : ' (see boot.listen)'}`)));
+        server.listen(this.port, host, () => resolve());
+      });
+      // Port 0 resolves on the first address; the others listen on the same port.
+      const address = server.address();
+      if (typeof address === 'object' && address) this.port = address.port;
+    }
+    log.info('boot HTTP listening', { port: this.port, addresses: hosts && hosts.length > 0 ? hosts : ['*'], maxConnections: limits.maxConnections, maxPerAddress: limits.maxPerAddress });
   }
 
   async stop(): Promise<void> {
-    const server = this.#server;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of this.#sockets) socket.destroy();
+    const servers = this.#servers.splice(0);
+    const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const socket of this.#guard?.sockets ?? []) socket.destroy();
     await closed;
   }
 
-  /** Base URL a client reached us by, for links in scripts. */
+  /** Base URL a client reached us by, for links in scripts: https:// through boot-https-listener.ts, so a trusting iPXE stays on TLS. */
   #base(request: IncomingMessage): string {
-    const host = request.headers.host ?? `${request.socket.localAddress}:${this.port}`;
-    return `http://${host}`;
+    const tls = (request.socket as { encrypted?: boolean }).encrypted === true;
+    const host = request.headers.host ?? `${request.socket.localAddress}:${tls ? request.socket.localPort : this.port}`;
+    return `${tls ? 'https' : 'http'}://${host}`;
   }
+
+  /** The request handler, for the HTTPS listener (boot-https-listener.ts) to serve the same endpoints. */
+  readonly handle = (request: IncomingMessage, response: ServerResponse): void => void this.#handle(request, response);
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { events } = this.#options;
@@ -126,15 +157,13 @@ export class BootHttpServer {
       if (parts[0] !== 'boot') return notFound(response, events);
       if (parts[1] === 'ipxe') return await this.#script(request, response, parts.slice(2), ip);
       if (parts[1] === 'loader' && parts.length === 3 && LOADERS.has(parts[2]!)) {
-        const started = Date.now();
-        const node = this.#options.target.nodeByIp?.(ip);
-        const served = await serveFile(request, response, join(this.#options.loaderDir, parts[2]!), 'application/octet-stream');
-        events.emit({ source: 'http', step: 'loader', ip, ...(node ? { node } : {}), detail: { file: parts[2]!, status: served.status, bytes: served.bytes, durationMs: Date.now() - started } });
-        return;
+        return await this.#file(request, response, url, ip, this.#options.loaderDir, parts[2]!, 'loader', { file: parts[2]! });
       }
       if (parts[1] === 'profiles' && parts.length === 4 && SEGMENT.test(parts[2]!) && SEGMENT.test(parts[3]!)) {
-        const path = join(this.#options.profilesDir, parts[2]!, parts[3]!);
-        return await this.#file(request, response, url, ip, path, { profile: parts[2]!, file: parts[3]! });
+        // Only what the profile boots: its folder also holds profile.yaml, answer.tmpl, post.d/ ...
+        const named = await this.#options.target.profileFiles(parts[2]!);
+        if (!named?.includes(parts[3]!)) return notFound(response, events);
+        return await this.#file(request, response, url, ip, join(this.#options.profilesDir, parts[2]!), parts[3]!, undefined, { profile: parts[2]!, file: parts[3]! });
       }
       if (parts[1] === 'site.cpio' && parts.length === 2 && this.#options.site) {
         const bytes = await this.#options.site.bytes();
@@ -144,8 +173,8 @@ export class BootHttpServer {
       }
       const images = this.#options.images;
       if (images && parts[1] === 'images' && parts.length === 5 && imageNameProblem(parts[2]!) === undefined && VERSION.test(parts[3]!) && IMAGE_BOOT_FILES.has(parts[4]!)) {
-        const path = join(images.layout(parts[2]!).versionDir(Number(parts[3])), parts[4]!);
-        return await this.#file(request, response, url, ip, path, { image: `${parts[2]!}@${parts[3]!}`, file: parts[4]! });
+        const folder = images.layout(parts[2]!).versionDir(Number(parts[3]));
+        return await this.#file(request, response, url, ip, folder, parts[4]!, undefined, { image: `${parts[2]!}@${parts[3]!}`, file: parts[4]! });
       }
       return notFound(response, events);
     } catch (e) {
@@ -155,15 +184,21 @@ export class BootHttpServer {
     }
   }
 
-  /** A kernel or initrd, as a step of the node's timeline (`?node=` from the script's URL, else the DHCP lease). */
-  async #file(request: IncomingMessage, response: ServerResponse, url: URL, ip: string, path: string, what: { file: string; profile?: string; image?: string }): Promise<void> {
+  /**
+   * A loader, kernel or initrd from `folder`, as a step of the timeline of
+   * the node the request came from (`?node=` only when the client is at that
+   * node's own address). A 404 is counted, not written anywhere.
+   */
+  async #file(request: IncomingMessage, response: ServerResponse, url: URL, ip: string, folder: string, name: string, step: string | undefined, what: { file: string; profile?: string; image?: string }): Promise<void> {
+    const { target, events } = this.#options;
     const started = Date.now();
-    const node = url.searchParams.get('node') ?? this.#options.target.nodeByIp?.(ip);
-    const served = await serveFile(request, response, path, 'application/octet-stream');
-    const step = /vmlinuz|kernel|bzimage/i.test(what.file) ? 'kernel' : /initr/i.test(what.file) ? 'initrd' : 'file';
-    this.#options.events.emit({
+    const served: ServedFile & { outside?: true } = await serveConfinedFile(request, response, folder, [name], 'application/octet-stream');
+    if (served.status === 404) return events.countDropped('http', served.outside ? 'outside-folder' : 'not-found');
+    const named = url.searchParams.get('node');
+    const node = target.nodeByIp?.(ip) ?? (named !== null && target.isNodesOwnAddress(named, ip) ? named : undefined);
+    events.emit({
       source: 'http',
-      step,
+      step: step ?? (/vmlinuz|kernel|bzimage/i.test(what.file) ? 'kernel' : /initr/i.test(what.file) ? 'initrd' : 'file'),
       ip,
       ...(node ? { node } : {}),
       detail: { ...what, status: served.status, bytes: served.bytes, durationMs: Date.now() - started, ...(request.headers.range ? { range: request.headers.range } : {}) },
@@ -188,13 +223,21 @@ export class BootHttpServer {
       events.emit({ source: 'http', step: 'script', ip, ...(mac ? { mac } : {}), detail: { script: 'discovery' } });
       return text(response, 200, discoveryScript(mac ?? rest[1]!, self));
     }
+    // Anyone may name a MAC: the node's timeline takes the step only from its own address (else its MAC's, which is bounded).
+    const own = target.isNodesOwnAddress(node, ip);
+    const who = { ip, ...(own ? { node } : {}), ...(mac ? { mac } : {}) };
     const decision = await target.pendingProfile(node);
     if ('local' in decision) {
-      events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'local', reason: decision.local } });
+      events.emit({ source: 'http', step: 'script', ...who, detail: { script: 'local', reason: decision.local } });
       return text(response, 200, localBootScript(node, decision.local));
     }
     if ('install' in decision) {
-      events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'install', profile: decision.install.profile } });
+      if (!own) {
+        // The token opens the node's answer file (its root password hash): only for the node itself.
+        events.emit({ source: 'http', step: 'install-refused', node, ip, ...(mac ? { mac } : {}), detail: { script: 'install', profile: decision.install.profile, reason: 'the request did not come from its own address' } });
+        return text(response, 200, installRefusedScript(node, self));
+      }
+      events.emit({ source: 'http', step: 'script', ...who, detail: { script: 'install', profile: decision.install.profile } });
       return text(response, 200, installChainScript(node, decision.install.profile, `${base}/install/${encodeURIComponent(node)}/${decision.install.token}/ipxe/`));
     }
     const { boot, kernelArgs } = decision;
@@ -212,7 +255,7 @@ export class BootHttpServer {
       const server = apiPort && local ? ` berth.server=https://${local.includes(':') ? `[${local}]` : local}:${apiPort}` : '';
       args = `ip=dhcp berth.node=${node} berth.boot=${base}${server} ${kernelArgs}`;
     }
-    events.emit({ source: 'http', step: 'script', node, ip, ...(mac ? { mac } : {}), detail: { script: 'boot', profile, ...image } });
+    events.emit({ source: 'http', step: 'script', ...who, detail: { script: 'boot', profile, ...image } });
     return text(response, 200, bootScript({ node, profile, kernel: file(boot.kernel), initrds, kernelArgs: args, retryUrl: self, ...(mac ? { mac } : {}) }));
   }
 }

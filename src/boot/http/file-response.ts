@@ -5,10 +5,15 @@
  * If-Modified-Since and If-Range. Several ranges in one request are answered
  * with the whole file, which RFC 9110 §14.2 allows. The file is opened once,
  * so a file replaced while being served is served consistently.
+ *
+ * `serveConfinedFile` serves a path only when its real path (symlinks
+ * followed) stays inside a folder, as the TFTP server does: a symlink in a
+ * profile, an image version or a media tree may point anywhere, private/
+ * included.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, sep } from 'node:path';
 
 export interface ServedFile {
   status: number;
@@ -17,6 +22,18 @@ export interface ServedFile {
 }
 
 const CHUNK = 512 * 1024;
+
+/**
+ * `relative` (already split into checked segments by the caller) under
+ * `root`, served only if it resolves inside `root`'s real path; otherwise a
+ * 404 with `outside: true`, for the caller's drop counter.
+ */
+export async function serveConfinedFile(request: IncomingMessage, response: ServerResponse, root: string, relative: readonly string[], contentType: string): Promise<ServedFile & { outside?: true }> {
+  const [real, realRoot] = await Promise.all([realpath(join(root, ...relative)).catch(() => undefined), realpath(root).catch(() => undefined)]);
+  if (!real || !realRoot) return sendStatus(response, 404);
+  if (!real.startsWith(realRoot + sep)) return { ...sendStatus(response, 404), outside: true };
+  return serveFile(request, response, real, contentType);
+}
 
 export async function serveFile(request: IncomingMessage, response: ServerResponse, path: string, contentType: string): Promise<ServedFile> {
   let handle;
@@ -69,17 +86,16 @@ export async function serveFile(request: IncomingMessage, response: ServerRespon
       return { status, bytes: 0 };
     }
     handedOver = true;
-    const stream = createReadStream('', { fd: handle.fd, start, end, highWaterMark: CHUNK, autoClose: false });
+    // The stream owns the handle from here and closes it when it ends or is destroyed (a stream made on
+    // the bare descriptor closes it on destroy too, whatever autoClose says, and a second close then hits
+    // whichever file reused the number: EBADF for another request under load).
+    const stream = handle.createReadStream({ start, end, highWaterMark: CHUNK });
     return await new Promise<ServedFile>((resolve) => {
       let sent = 0;
       stream.on('data', (chunk) => (sent += chunk.length));
-      const finish = (): void => {
-        void handle!.close().catch(() => undefined);
-        resolve({ status, bytes: sent });
-      };
       response.on('close', () => {
         stream.destroy();
-        finish();
+        resolve({ status, bytes: sent });
       });
       stream.on('error', () => response.destroy());
       stream.pipe(response);

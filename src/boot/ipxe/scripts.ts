@@ -80,3 +80,19 @@ export function installChainScript(node: string, profile: string, base: string):
     '',
   ].join('\n');
 }
+
+/**
+ * A scripted install asked for from an address that is not the node's own:
+ * the install's token is not handed out. The node asks again, so one that
+ * gets its address (a lease, `net.<if>.ipv4_address`) goes on installing.
+ */
+export function installRefusedScript(node: string, retryUrl: string): string {
+  return [
+    '#!ipxe',
+    `echo berth: ${safe(node)} installs only when it asks from its own address (its DHCP lease or a net.IF.ipv4_address), and this request did not.`,
+    'echo berth: the refusal is in its timeline on the berth server (berth node timeline). Asking again in 30 seconds.',
+    'sleep 30',
+    `chain --replace --autofree ${safe(retryUrl)} || exit`,
+    '',
+  ].join('\n');
+}

@@ -18,12 +18,24 @@
  * from it; a read that fails anyway (I/O error, file truncated) is answered
  * EIO and the connection carries on.
  *
- * Flow control: the socket is paused (the kernel then pushes back on the
- * client through TCP) while this connection has maxInFlightReads reads in
- * the thread pool, maxPendingBytes of replies being read or waiting their
- * turn, or more than maxUnsentBytes of replies in the socket's buffer. A
- * client pipelining a thousand 32 MiB READs thus costs at most about
- * maxPendingBytes + maxUnsentBytes of memory, not 32 GiB.
+ * Flow control: every reply byte is counted from the moment its buffer is
+ * taken until the socket has handed it to the kernel: being read, waiting
+ * its turn, or in the socket's buffer. A connection holds at most
+ * maxQueuedBytes of them (READs are read and sent in pieces of
+ * replyPieceBytes, so a 32 MiB READ does not need 32 MiB at once), and each
+ * READ piece is also taken from the server-wide budget (byte-budget.ts),
+ * waiting in line when it is spent. While a connection waits for either, or
+ * has maxInFlightReads reads in the thread pool, it reads no new requests:
+ * its socket is paused and the kernel pushes back on the client through
+ * TCP. A client pipelining a thousand 32 MiB READs thus costs
+ * maxQueuedBytes, not 32 GiB, and a thousand such clients cost the server
+ * budget, not the machine.
+ *
+ * A client that stops reading its replies keeps its budget until it is
+ * dropped: when replies wait in the socket and none has been taken by the
+ * kernel for drainTimeoutMs, the connection is closed ('drain-timeout') and
+ * its bytes go back to the others. A legitimate node reads its replies as
+ * fast as it asked for them; one that does not is broken or hostile.
  *
  * Ending: NBD_CMD_DISC or a client that half-closes gets its outstanding
  * replies, then the socket is ended; a protocol violation closes at once.
@@ -34,7 +46,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../util/logger.ts';
 import { FrameReader } from './frame-reader.ts';
 import { greeting, Handshake, type ExportDescription, type HandshakeStep } from './handshake.ts';
-import { errors, wire, type RefusalReason } from './nbd-constants.ts';
+import type { ByteBudget } from './byte-budget.ts';
+import { errors, replyPieceBytes, wire, type RefusalReason } from './nbd-constants.ts';
 import type { NbdExport, NbdServerOptions } from './nbd-server.ts';
 import type { PositionalReader } from './positional-reader.ts';
 import type { ReplyBuffers } from './reply-buffers.ts';
@@ -56,18 +69,28 @@ export interface ConnectionDeps {
   onRequest(): void;
   /** Data bytes sent in READ replies. */
   onBytesRead(bytes: number): void;
+  /** The server-wide budget of reply bytes; READ pieces are taken from it. */
+  budget: ByteBudget;
+  /** Reply bytes this connection may hold (being read, waiting their turn, in the socket's buffer). */
+  maxQueuedBytes: number;
+  /** Replies waiting in the socket and none taken by the kernel for this long: the connection is closed. */
+  drainTimeoutMs: number;
+  /** Reads in the thread pool at once. Default 64. */
   maxInFlightReads?: number;
-  maxPendingBytes?: number;
-  maxUnsentBytes?: number;
+  /** Replies not yet written (each costs bookkeeping beyond its bytes, so tiny error replies are bounded too). Default 1024. */
+  maxQueuedReplies?: number;
 }
 
 /** Replies ready to send are written once this many bytes have piled up, even in the middle of a burst of requests. */
 const flushBytes = 1024 * 1024;
 
+/** Option replies the client has not taken beyond which the handshake stops reading options (NBD_OPT_LIST answers can be large). */
+const maxUnsentHandshakeBytes = 64 * 1024;
+
 /** Refusals that end a connection (or stop a node from attaching) are worth an event; per-option ones are only counted. */
 const eventworthy = new Set<RefusalReason>([
   'handshake-timeout', 'not-fixed-newstyle', 'unknown-client-flags', 'bad-option-magic', 'too-many-options',
-  'unknown-export', 'export-unavailable', 'bad-request-magic', 'write-too-large',
+  'unknown-export', 'export-unavailable', 'bad-request-magic', 'write-too-large', 'drain-timeout',
 ]);
 
 type Phase = 'handshake' | 'transmission' | 'draining' | 'closed';
@@ -77,6 +100,18 @@ interface Slot {
   ready: boolean;
   /** Export bytes carried (READ replies). */
   data: number;
+  /** Bytes taken from the server's budget for this buffer (READ pieces; 0 for header-only replies). */
+  charged: number;
+  /** A piece of a READ sent in several: once one piece may be on the wire, a failure can only close the connection. */
+  piece: boolean;
+}
+
+/** A READ whose pieces are not all started yet. */
+interface PendingRead {
+  handle: Buffer;
+  offset: number;
+  length: number;
+  started: number;
 }
 
 /** A client in the transmission phase, as `berth boot status` shows it. */
@@ -120,9 +155,27 @@ export class NbdConnection {
   private inFlightReads = 0;
   /** Bytes of the replies in `queue` (being read or waiting for their turn). */
   private pendingBytes = 0;
+  /** Bytes and number of the replies in `queue` or in the socket's buffer: what the connection's budget bounds. */
+  private queuedBytes = 0;
+  private queuedReplies = 0;
+  /** Budget bytes of replies handed to the socket and not yet written by it. */
+  private unwrittenCharged = 0;
+  private nextRead: PendingRead | undefined;
+  /** Waiting in line for the server's budget: the way out of the line. */
+  private cancelWait: (() => void) | undefined;
+  /** Budget bytes granted from the line for the next piece, not yet used. */
+  private grantedBytes = 0;
+  /** Paused until a reply is written (or a read or grant arrives). */
+  private waitingForWrites = false;
+  /** The handshake stopped reading options until the client takes its replies. */
+  private pausedForOutput = false;
+  /** Replies the socket has finished writing: progress, for the drain timeout. */
+  private writesDone = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
+  /** The socket closed and everything it held was given back. */
+  private swept = false;
   private readonly maxInFlightReads: number;
-  private readonly maxPendingBytes: number;
-  private readonly maxUnsentBytes: number;
+  private readonly maxQueuedReplies: number;
 
   constructor(socket: Socket, deps: ConnectionDeps) {
     this.socket = socket;
@@ -131,8 +184,7 @@ export class NbdConnection {
     this.log = deps.log.child({ ip: this.ip, port: socket.remotePort });
     this.handshake = new Handshake(this.reader, { canList: deps.listExports !== undefined });
     this.maxInFlightReads = deps.maxInFlightReads ?? 64;
-    this.maxPendingBytes = deps.maxPendingBytes ?? 64 * 1024 * 1024;
-    this.maxUnsentBytes = deps.maxUnsentBytes ?? 8 * 1024 * 1024;
+    this.maxQueuedReplies = deps.maxQueuedReplies ?? 1024;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
@@ -191,8 +243,20 @@ export class NbdConnection {
 
   private pumpHandshake(): void {
     while (this.phase === 'handshake' && !this.awaiting) {
+      if (this.socket.writableLength >= maxUnsentHandshakeBytes) {
+        // A client asking for listings it does not read: read no more options until it does ('drain' pumps again).
+        this.socket.pause();
+        this.pausedForOutput = true;
+        return;
+      }
       const step = this.handshake.next();
-      if (!step) return;
+      if (!step) {
+        if (this.pausedForOutput) {
+          this.pausedForOutput = false;
+          this.socket.resume();
+        }
+        return;
+      }
       this.handshakeStep(step);
     }
   }
@@ -306,36 +370,41 @@ export class NbdConnection {
 
   private pumpTransmission(): void {
     while (this.phase === 'transmission') {
-      if (this.blocked()) {
-        this.socket.pause();
-        break;
-      }
-      const step = this.parser!.next();
-      if (!step) {
-        if (this.clientDone) this.drain();
-        else this.socket.resume();
-        break;
-      }
-      this.request(step);
       if (this.pendingBytes >= flushBytes) this.flush();
+      if (this.nextRead) {
+        if (this.continueRead()) continue;
+      } else if (!this.blocked()) {
+        const step = this.parser!.next();
+        if (!step) {
+          if (this.clientDone) this.drain();
+          else this.socket.resume();
+          break;
+        }
+        this.request(step);
+        continue;
+      }
+      // Over a budget: read no more requests until replies are written, reads finish or the line grants bytes.
+      this.socket.pause();
+      this.waitingForWrites = true;
+      break;
     }
     this.flush();
   }
 
   private blocked(): boolean {
-    return this.inFlightReads >= this.maxInFlightReads || this.pendingBytes >= this.maxPendingBytes || this.socket.writableLength >= this.maxUnsentBytes;
+    return this.inFlightReads >= this.maxInFlightReads || this.queuedBytes >= this.deps.maxQueuedBytes || this.queuedReplies >= this.maxQueuedReplies;
   }
 
   private request(step: TransmissionStep): void {
     switch (step.kind) {
       case 'read':
         this.count();
-        this.startRead(step.handle, step.offset, step.length);
+        this.nextRead = { handle: step.handle, offset: step.offset, length: step.length, started: 0 };
         return;
       case 'reply':
         this.count();
         if (step.refused) this.refused(step.refused);
-        this.enqueue({ bytes: simpleReply(step.handle, step.error), ready: true, data: 0 });
+        this.enqueue({ bytes: simpleReply(step.handle, step.error), ready: true, data: 0, charged: 0, piece: false });
         return;
       case 'disconnect':
         this.count();
@@ -356,26 +425,74 @@ export class NbdConnection {
     this.deps.onRequest();
   }
 
-  private startRead(handle: Buffer, offset: number, length: number): void {
-    const slot: Slot = { bytes: this.deps.buffers.take(wire.simpleReply + length), ready: false, data: length };
-    writeSimpleReplyHeader(slot.bytes, handle, errors.OK);
+  /** Starts the next piece of `nextRead` when both budgets have room for it; false when it must wait. */
+  private continueRead(): boolean {
+    const r = this.nextRead!;
+    if (this.inFlightReads >= this.maxInFlightReads || this.cancelWait) return false;
+    const first = r.started === 0;
+    const length = Math.min(replyPieceBytes, r.length - r.started);
+    const size = (first ? wire.simpleReply : 0) + length;
+    if (this.grantedBytes > 0) {
+      this.grantedBytes = 0; // granted for exactly this piece: nothing was queued while waiting
+    } else {
+      if (this.queuedBytes + size > this.deps.maxQueuedBytes) return false;
+      if (!this.deps.budget.tryTake(size)) {
+        this.cancelWait = this.deps.budget.wait(size, () => {
+          this.cancelWait = undefined;
+          this.grantedBytes = size;
+          this.pump();
+        });
+        return false;
+      }
+    }
+    const slot: Slot = { bytes: this.deps.buffers.take(size), ready: false, data: length, charged: size, piece: r.length > replyPieceBytes };
+    if (first) writeSimpleReplyHeader(slot.bytes, r.handle, errors.OK);
+    const position = r.offset + r.started;
+    r.started += length;
+    if (r.started === r.length) this.nextRead = undefined;
     this.enqueue(slot);
+    this.readPiece(slot, first ? wire.simpleReply : 0, length, position);
+    return true;
+  }
+
+  private readPiece(slot: Slot, at: number, length: number, position: number): void {
     let returned = false;
-    this.deps.files.read(this.fd!, slot.bytes, wire.simpleReply, length, offset, (e) => {
+    this.deps.files.read(this.fd!, slot.bytes, at, length, position, (e) => {
       if (returned) this.inFlightReads--;
-      if (e) {
-        // The header has not been sent yet, so the error can still go in it (proto.md: no payload after an error).
-        this.refused('read-failed');
-        this.log.warn('NBD read failed', { export: this.served?.name, offset, length, error: e });
-        this.pendingBytes -= slot.bytes.length - wire.simpleReply;
+      if (this.swept) {
+        // Closed while the thread pool read: the buffer is free only now.
+        this.deps.budget.give(slot.charged);
         this.deps.buffers.give(slot.bytes);
-        slot.bytes = simpleReply(handle, errors.EIO);
-        slot.data = 0;
+        this.releaseFile();
+        return;
       }
       slot.ready = true;
-      if (!returned) return; // read on the event loop: the pump loop that asked sends the reply
-      if (this.phase === 'closed') this.releaseFile();
-      else this.pump();
+      if (this.phase === 'closed') {
+        // Closing (the socket's close, which gives the slot back, is on its way): nothing more to answer.
+        this.releaseFile();
+        return;
+      }
+      if (e) {
+        this.refused('read-failed');
+        this.log.warn('NBD read failed', { export: this.served?.name, offset: position, length, error: e });
+        if (slot.piece) {
+          // Part of this reply may be on the wire already, and a simple reply cannot take it back (proto.md): close.
+          this.endReason = 'read-failed';
+          this.phase = 'closed';
+          this.socket.destroy();
+          return;
+        }
+        // The header has not been sent yet, so the error can still go in it (proto.md: no payload after an error).
+        const error = simpleReply(slot.bytes.subarray(8, 16), errors.EIO);
+        this.pendingBytes -= slot.bytes.length - error.length;
+        this.queuedBytes -= slot.bytes.length - error.length;
+        this.deps.budget.give(slot.charged);
+        this.deps.buffers.give(slot.bytes);
+        slot.bytes = error;
+        slot.charged = 0;
+        slot.data = 0;
+      }
+      if (returned) this.pump(); // else read on the event loop: the pump loop that asked sends the reply
     });
     returned = true;
     if (!slot.ready) this.inFlightReads++;
@@ -384,6 +501,25 @@ export class NbdConnection {
   private enqueue(slot: Slot): void {
     this.queue.push(slot);
     this.pendingBytes += slot.bytes.length;
+    this.queuedBytes += slot.bytes.length;
+    this.queuedReplies++;
+  }
+
+  /** The socket has handed a reply to the kernel (or given up on it): its bytes go back to both budgets. */
+  private written(bytes: Buffer, charged: number): void {
+    this.writesDone++;
+    if (charged > 0) this.deps.buffers.give(bytes);
+    if (this.swept) return;
+    this.queuedBytes -= bytes.length;
+    this.queuedReplies--;
+    if (charged > 0) {
+      this.unwrittenCharged -= charged;
+      this.deps.budget.give(charged);
+    }
+    if (this.waitingForWrites) {
+      this.waitingForWrites = false;
+      this.pump();
+    }
   }
 
   /** Sends every reply at the head of the queue that is ready, in request order. */
@@ -399,16 +535,16 @@ export class NbdConnection {
         this.socket.cork();
         corked = true;
       }
+      const { bytes, charged } = slot;
+      this.unwrittenCharged += charged;
+      this.socket.write(bytes, () => this.written(bytes, charged));
       if (slot.data > 0) {
-        const bytes = slot.bytes;
-        this.socket.write(bytes, () => this.deps.buffers.give(bytes));
         this.bytes += slot.data;
         this.deps.onBytesRead(slot.data);
-      } else {
-        this.socket.write(slot.bytes);
       }
     }
     if (corked) this.socket.uncork();
+    this.watchDrain();
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
@@ -429,7 +565,33 @@ export class NbdConnection {
     this.phase = 'draining';
     this.socket.pause();
     this.reader.clear();
+    this.stopWaiting();
     this.flush();
+  }
+
+  /** Forgets a READ not fully started (only stop() cuts one short) and leaves the budget's line. */
+  private stopWaiting(): void {
+    this.nextRead = undefined;
+    this.cancelWait?.();
+    this.cancelWait = undefined;
+    if (this.grantedBytes > 0) this.deps.budget.give(this.grantedBytes);
+    this.grantedBytes = 0;
+  }
+
+  /** While replies wait in the socket, checks every drainTimeoutMs that the client took at least one. */
+  private watchDrain(): void {
+    if (this.drainTimer || this.socket.writableLength === 0) return;
+    const seen = this.writesDone;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      if (this.phase === 'closed' || this.socket.writableLength === 0) return;
+      if (this.writesDone !== seen) return this.watchDrain();
+      this.refused('drain-timeout', `${this.socket.writableLength} bytes of replies not taken within ${this.deps.drainTimeoutMs} ms`);
+      this.endReason = 'drain-timeout';
+      this.phase = 'closed';
+      this.socket.destroy();
+    }, this.deps.drainTimeoutMs);
+    this.drainTimer.unref();
   }
 
   private clientEnded(): void {
@@ -447,8 +609,20 @@ export class NbdConnection {
 
   private socketClosed(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.drainTimer);
     this.phase = 'closed';
     this.reader.clear();
+    this.stopWaiting();
+    // Give back what this connection held. Replies still being read are given back when their read ends (readPiece).
+    this.swept = true;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const slot = this.queue[i];
+      if (!slot?.ready) continue;
+      this.deps.budget.give(slot.charged);
+      if (slot.charged > 0) this.deps.buffers.give(slot.bytes);
+    }
+    this.deps.budget.give(this.unwrittenCharged);
+    this.unwrittenCharged = 0;
     this.queue.length = 0;
     this.head = 0;
     this.pendingBytes = 0;

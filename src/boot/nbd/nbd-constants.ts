@@ -161,6 +161,16 @@ export const maxOptionLength = 4096;
 /** Longest string berth puts in a reply (proto.md: strings MUST be no longer than 4096 bytes). */
 export const maxStringBytes = 4096;
 
+/**
+ * Largest piece of a READ reply read into one buffer. A READ of up to
+ * blockSize.maximum is read and sent in pieces of this size, each taken from
+ * the connection's and the server's reply budgets on its own, so what a
+ * connection holds is bounded by its budget, not by the size of the reads it
+ * asks for. 1 MiB: above the Linux nbd driver's usual request and
+ * nbdcopy's, so nearly every READ is one piece.
+ */
+export const replyPieceBytes = 1024 * 1024;
+
 /** Sizes of the fixed parts of the wire format. */
 export const wire = {
   greeting: 18, // NBDMAGIC, IHAVEOPT, handshake flags
@@ -180,6 +190,8 @@ export const wire = {
 export const refusalReasons = [
   // connection level
   'max-connections', // more clients than maxConnections: closed before the greeting
+  'max-connections-per-address', // more clients from one address than maxConnectionsPerAddress: closed before the greeting
+  'drain-timeout', // replies waited in the socket and none was taken by the client for drainTimeoutMs: closed
   'handshake-timeout', // no transmission phase within handshakeTimeoutMs
   'not-fixed-newstyle', // client did not set NBD_FLAG_C_FIXED_NEWSTYLE (plain newstyle)
   'unknown-client-flags', // client set flags berth does not know or did not offer
@@ -201,6 +213,6 @@ export const refusalReasons = [
   'out-of-range', // READ past the end of the export: EINVAL
   'bad-command-flags', // flags not valid for the command: EINVAL
   'unknown-command', // CACHE, BLOCK_STATUS, anything else: EINVAL
-  'read-failed', // the file could not be read (I/O error, truncated): EIO
+  'read-failed', // the file could not be read (I/O error, truncated): EIO; closed when part of the reply was already sent
 ] as const;
 export type RefusalReason = (typeof refusalReasons)[number];

@@ -5,7 +5,8 @@
  * server only ever has to hand out bytes of immutable files, fast, to many
  * nodes, and survive whatever arrives on the port.
  *
- * The server owns the listening socket, the connection limit, the counters
+ * The server owns the listening socket, the connection limits (in all and
+ * per client address), the server-wide budget of reply bytes, the counters
  * and shutdown; each client is an NbdConnection. Which exports exist is not
  * its business: `exportFor(name)` answers (a store lookup in the daemon, a
  * Map in tests), and is asked again on every connection, so a version
@@ -17,7 +18,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { BerthError } from '../../errors.ts';
 import type { Logger } from '../../util/logger.ts';
-import type { RefusalReason } from './nbd-constants.ts';
+import { ByteBudget } from './byte-budget.ts';
+import { replyPieceBytes, wire, type RefusalReason } from './nbd-constants.ts';
 import { clientAddress, NbdConnection } from './nbd-connection.ts';
 import type { NbdClientStatus } from './nbd-connection.ts';
 import { PositionalReader } from './positional-reader.ts';
@@ -60,6 +62,19 @@ export interface NbdServerOptions {
   maxConnections?: number;
   /** From connect to the transmission phase. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /**
+   * Open connections from one client address; more are closed at once and
+   * counted as refused 'max-connections-per-address'. A tethered node opens
+   * one per server, and a few more linger across fast reboots until TCP
+   * keepalive notices them. Default 16.
+   */
+  maxConnectionsPerAddress?: number;
+  /** Reply bytes all connections together may hold in memory; reads wait in line when it is spent. Default 256 MiB. */
+  maxQueuedBytes?: number;
+  /** Reply bytes one connection may hold (being read, waiting, unsent); beyond it the connection reads no new requests. Default 8 MiB. */
+  maxQueuedBytesPerConnection?: number;
+  /** Replies waiting in a socket and none taken by the client for this long: closed ('drain-timeout'). Default 30 s. */
+  drainTimeoutMs?: number;
 }
 
 export interface NbdServerStats {
@@ -73,13 +88,19 @@ export interface NbdServerStats {
   bytesRead: number;
   /** Refusals by reason (see RefusalReason in nbd-constants.ts). */
   refused: Record<string, number>;
+  /** Reply bytes held now (being read, waiting their turn, or in sockets' buffers), bounded by maxQueuedBytes. */
+  queuedBytes: number;
+  /** Most reply bytes held at once since start. */
+  queuedBytesPeak: number;
 }
 
 /** How long stop() lets transmission-phase clients get their outstanding replies. */
 const stopGraceMs = 2000;
 
+type Resolved = 'port' | 'maxConnections' | 'handshakeTimeoutMs' | 'maxConnectionsPerAddress' | 'maxQueuedBytes' | 'maxQueuedBytesPerConnection' | 'drainTimeoutMs';
+
 export class NbdServer {
-  private readonly options: NbdServerOptions & { port: number; maxConnections: number; handshakeTimeoutMs: number };
+  private readonly options: NbdServerOptions & Required<Pick<NbdServerOptions, Resolved>>;
   private readonly callerOptions: NbdServerOptions;
   private readonly log: Logger;
   private server: Server | undefined;
@@ -88,16 +109,37 @@ export class NbdServer {
   private readonly refusals = new Map<string, number>();
   private readonly files = new PositionalReader();
   private readonly buffers = new ReplyBuffers();
+  private readonly budget: ByteBudget;
+  /** Open connections by client address. */
+  private readonly perAddress = new Map<string, number>();
+  /** Limits being hit now ('max-connections', or the address at its cap): one event and one warning per episode, not one per connection of a flood. */
+  private readonly flooding = new Set<string>();
 
   constructor(o: NbdServerOptions) {
-    const options = { ...o, port: o.port ?? defaultNbdPort, maxConnections: o.maxConnections ?? 1024, handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10_000 };
+    const options = {
+      ...o,
+      port: o.port ?? defaultNbdPort,
+      maxConnections: o.maxConnections ?? 1024,
+      handshakeTimeoutMs: o.handshakeTimeoutMs ?? 10_000,
+      maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? 16,
+      maxQueuedBytes: o.maxQueuedBytes ?? 256 * 1024 * 1024,
+      maxQueuedBytesPerConnection: o.maxQueuedBytesPerConnection ?? 8 * 1024 * 1024,
+      drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
+    };
     const bad = (what: string) => new BerthError('BERTH_CONFIG', `NBD server: ${what}`, { attribute: what.split(' ')[0] });
     if (typeof options.host !== 'string' || options.host === '') throw bad('host must be an address to listen on, such as 0.0.0.0');
     if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw bad(`port must be 0..65535, not ${options.port}`);
     if (!Number.isInteger(options.maxConnections) || options.maxConnections < 1) throw bad(`maxConnections must be 1 or more, not ${options.maxConnections}`);
     if (!(options.handshakeTimeoutMs > 0)) throw bad(`handshakeTimeoutMs must be positive, not ${options.handshakeTimeoutMs}`);
+    if (!Number.isInteger(options.maxConnectionsPerAddress) || options.maxConnectionsPerAddress < 1) throw bad(`maxConnectionsPerAddress must be 1 or more, not ${options.maxConnectionsPerAddress}`);
+    // One READ piece with its header must fit, or a connection could never start a read.
+    const piece = replyPieceBytes + wire.simpleReply;
+    if (!Number.isSafeInteger(options.maxQueuedBytesPerConnection) || options.maxQueuedBytesPerConnection < piece) throw bad(`maxQueuedBytesPerConnection must be at least ${piece} bytes (one READ piece), not ${options.maxQueuedBytesPerConnection}`);
+    if (!Number.isSafeInteger(options.maxQueuedBytes) || options.maxQueuedBytes < options.maxQueuedBytesPerConnection) throw bad(`maxQueuedBytes must be at least maxQueuedBytesPerConnection (${options.maxQueuedBytesPerConnection}), not ${options.maxQueuedBytes}`);
+    if (!(options.drainTimeoutMs > 0)) throw bad(`drainTimeoutMs must be positive, not ${options.drainTimeoutMs}`);
     if (typeof options.exportFor !== 'function') throw bad('exportFor must be a function');
     this.options = options;
+    this.budget = new ByteBudget(options.maxQueuedBytes);
     this.callerOptions = o;
     this.log = o.log.child({ component: 'nbd' });
   }
@@ -149,6 +191,8 @@ export class NbdServer {
       requests: this.counters.requests,
       bytesRead: this.counters.bytesRead,
       refused: Object.fromEntries(this.refusals),
+      queuedBytes: this.budget.held,
+      queuedBytesPeak: this.budget.peak,
     };
   }
 
@@ -163,18 +207,18 @@ export class NbdServer {
       socket.destroy(); // stopping
       return;
     }
+    const ip = clientAddress(socket.remoteAddress);
     if (this.connections.size >= this.options.maxConnections) {
-      this.refuse('max-connections');
-      const ip = clientAddress(socket.remoteAddress);
-      this.log.warn('NBD connection refused: too many connections', { ip, maxConnections: this.options.maxConnections });
-      try {
-        this.options.events?.emit({ source: 'nbd', step: 'refused', ip, detail: { reason: 'max-connections' } });
-      } catch {
-        // the event sink's failure must not keep the socket open
-      }
-      socket.destroy();
+      this.refuseConnection(socket, ip, 'max-connections', 'max-connections', 'NBD connection refused: too many connections', { maxConnections: this.options.maxConnections });
       return;
     }
+    const fromAddress = this.perAddress.get(ip) ?? 0;
+    if (fromAddress >= this.options.maxConnectionsPerAddress) {
+      // One address must not take the slots every other node needs (1,024 idle connections from one host locked the rest out).
+      this.refuseConnection(socket, ip, 'max-connections-per-address', `address ${ip}`, 'NBD connection refused: too many connections from one address', { maxConnectionsPerAddress: this.options.maxConnectionsPerAddress });
+      return;
+    }
+    this.perAddress.set(ip, fromAddress + 1);
     this.counters.connectionsTotal++;
     const connection = new NbdConnection(socket, {
       // Called through the caller's object, so methods of a class instance keep their `this`.
@@ -183,6 +227,9 @@ export class NbdServer {
       log: this.log,
       ...(this.options.events ? { events: this.options.events } : {}),
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      budget: this.budget,
+      maxQueuedBytes: this.options.maxQueuedBytesPerConnection,
+      drainTimeoutMs: this.options.drainTimeoutMs,
       files: this.files,
       buffers: this.buffers,
       onRefused: (reason) => this.refuse(reason),
@@ -190,8 +237,29 @@ export class NbdServer {
       onBytesRead: (n) => (this.counters.bytesRead += n),
     });
     this.connections.add(connection);
-    void connection.closed.then(() => this.connections.delete(connection));
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+      const left = (this.perAddress.get(ip) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(ip, left);
+      else this.perAddress.delete(ip);
+      this.flooding.delete('max-connections');
+      this.flooding.delete(`address ${ip}`);
+    });
     connection.start();
+  }
+
+  /** Closes a connection over a limit before the greeting; counted always, logged and reported once per episode of a flood. */
+  private refuseConnection(socket: Socket, ip: string, reason: RefusalReason, episode: string, message: string, limit: Record<string, number>): void {
+    this.refuse(reason);
+    socket.destroy();
+    if (this.flooding.has(episode)) return;
+    this.flooding.add(episode);
+    this.log.warn(message, { ip, ...limit });
+    try {
+      this.options.events?.emit({ source: 'nbd', step: 'refused', ip, detail: { reason } });
+    } catch {
+      // the event sink's failure must not matter to the refusal
+    }
   }
 
   private refuse(reason: RefusalReason): void {

@@ -5,6 +5,12 @@
  * open the file). Each accepted read then runs in a worker thread of the
  * TransferPool, on its own ephemeral socket (RFC 1350 §4), so transfers use
  * every core, with file reads done ahead in libuv's thread pool.
+ *
+ * Who may take a transfer slot is admission.ts's decision: a few per
+ * address, a reserve for addresses with nothing in flight. A transfer whose
+ * client never acknowledges the first reply is given up after
+ * `firstAckTimeoutMs` (3 s), not the 6 s of the normal retransmit schedule,
+ * so a sender that only sends requests holds few slots, briefly.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -12,8 +18,9 @@ import { availableParallelism } from 'node:os';
 import { BerthError } from '../../errors.ts';
 import type { EventSink } from '../../events/boot-event.ts';
 import type { Logger } from '../../util/logger.ts';
+import { defaultReserve, TransferAdmission, type AdmissionVerdict } from './admission.ts';
 import { defaultLimits } from './options.ts';
-import { encodeError, errorCodes, maxBlockSize } from './packet.ts';
+import { encodeError, errorCodes, maxBlockSize, opcodes } from './packet.ts';
 import { RequestHandler, type Client } from './request-handler.ts';
 import { RootedFiles } from './root-files.ts';
 import { TransferPool } from './transfer-pool.ts';
@@ -38,8 +45,17 @@ export interface TftpServerOptions {
   timeoutMs?: number;
   /** Retransmissions of a window before a transfer is given up. Default 5. */
   maxRetries?: number;
-  /** Transfers running at once; further requests get ERROR 0 "busy". Default 1000. */
+  /**
+   * How long a transfer waits for the client's first ACK (of the OACK, or of
+   * DATA 1) before it is given up, resending at the usual interval meanwhile.
+   * Default 3000 ms: a client that asks and never acknowledges frees its slot
+   * sooner than one that stalls mid-file.
+   */
+  firstAckTimeoutMs?: number;
+  /** Transfers running at once; further requests get ERROR 0 "busy". Default 1000; the last tenth only for addresses with none running. */
   maxTransfers?: number;
+  /** Transfers running at once for one client address; further requests from it get ERROR 0. Default 4. */
+  maxTransfersPerAddress?: number;
   /** Bytes read from disk at a time per transfer. Default 64 KiB. */
   readAheadBytes?: number;
 }
@@ -51,8 +67,8 @@ export class TftpServer {
   private socket: Socket | undefined;
   private handler: RequestHandler | undefined;
   private pool: TransferPool | undefined;
-  /** Client "address:port" of requests being looked at and of running transfers: one transfer per client TID. */
-  private readonly clients = new Set<string>();
+  /** Read requests being looked at and running transfers. */
+  private readonly admission: TransferAdmission;
   private readonly idle = new Set<() => void>();
 
   constructor(options: TftpServerOptions) {
@@ -62,7 +78,9 @@ export class TftpServer {
       maxWindowsize: defaultLimits.maxWindowsize,
       timeoutMs: 1000,
       maxRetries: 5,
+      firstAckTimeoutMs: 3000,
       maxTransfers: 1000,
+      maxTransfersPerAddress: 4,
       readAheadBytes: 64 * 1024,
       ...options,
     };
@@ -72,9 +90,16 @@ export class TftpServer {
     if (!Number.isInteger(o.maxWindowsize) || o.maxWindowsize < 1 || o.maxWindowsize > 65535) throw bad(`maxWindowsize must be 1..65535, not ${o.maxWindowsize}`);
     if (!(o.timeoutMs > 0)) throw bad(`timeoutMs must be positive, not ${o.timeoutMs}`);
     if (!Number.isInteger(o.maxRetries) || o.maxRetries < 0) throw bad(`maxRetries must be 0 or more, not ${o.maxRetries}`);
+    if (!(o.firstAckTimeoutMs > 0)) throw bad(`firstAckTimeoutMs must be positive, not ${o.firstAckTimeoutMs}`);
     if (!Number.isInteger(o.maxTransfers) || o.maxTransfers < 1) throw bad(`maxTransfers must be 1 or more, not ${o.maxTransfers}`);
+    if (!Number.isInteger(o.maxTransfersPerAddress) || o.maxTransfersPerAddress < 1) throw bad(`maxTransfersPerAddress must be 1 or more, not ${o.maxTransfersPerAddress}`);
     if (!(o.readAheadBytes >= 0)) throw bad(`readAheadBytes must be 0 or more, not ${o.readAheadBytes}`);
     this.options = o;
+    this.admission = new TransferAdmission({
+      maxTransfers: o.maxTransfers,
+      maxTransfersPerAddress: o.maxTransfersPerAddress,
+      reservedForNewAddresses: defaultReserve(o.maxTransfers),
+    });
     this.log = options.log.child({ component: 'tftp' });
     this.socketType = o.address !== undefined && isIPv6(o.address) ? 'udp6' : 'udp4';
   }
@@ -86,7 +111,7 @@ export class TftpServer {
   }
 
   get activeTransfers(): number {
-    return this.clients.size;
+    return this.admission.size;
   }
 
   /** Resolves the root and binds the request port. Rejects with BERTH_CONFIG if either fails. */
@@ -133,25 +158,20 @@ export class TftpServer {
     const pool = this.pool!;
     this.pool = undefined;
     // Requests still being looked at see the closed socket and give up; running transfers are aborted.
-    const idle = this.clients.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idle.add(resolve));
+    const idle = this.admission.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idle.add(resolve));
     await pool.stop('server stopping');
     await idle;
   }
 
   private async onRequest(msg: Buffer, client: Client): Promise<void> {
     const o = this.options;
-    const key = `${client.address}:${client.port}`;
-    if (this.clients.has(key)) {
-      // The client resent its request before our first reply arrived: one transfer per client TID.
-      o.events.countDropped('tftp', 'duplicate-request');
-      return;
+    // Only a read request can take a slot, and only a read request is ever refused for lack of one:
+    // no TFTP server sends RRQs, so answering one with an ERROR cannot start a ping-pong between servers.
+    const read = msg.length >= 2 && msg[0] === 0 && msg[1] === opcodes.rrq;
+    if (read) {
+      const verdict = this.admission.admit(client);
+      if (verdict !== 'admitted') return this.refuse(verdict, client);
     }
-    if (this.clients.size >= o.maxTransfers) {
-      o.events.countDropped('tftp', 'busy');
-      this.reply(encodeError(errorCodes.notDefined, 'server busy, try again later'), client);
-      return;
-    }
-    this.clients.add(key);
     let started = false;
     try {
       const outcome = await this.handler!.handle(msg, client);
@@ -171,27 +191,35 @@ export class TftpServer {
           negotiated: outcome.negotiated,
           timeoutMs: o.timeoutMs,
           maxRetries: o.maxRetries,
+          firstAckTimeoutMs: o.firstAckTimeoutMs,
           readAheadBytes: o.readAheadBytes,
-          onFinished: () => this.forget(key),
+          onFinished: () => this.forget(client),
         }) ?? false;
       if (!started) {
         await outcome.opened.close().catch(() => {});
         // Stopping, or every worker is being replaced after a crash.
-        if (this.socket) {
-          o.events.countDropped('tftp', 'busy');
-          this.reply(encodeError(errorCodes.notDefined, 'server busy, try again later'), client);
-        }
+        if (this.socket) this.refuse('busy', client);
       }
     } catch (e) {
       this.log.error('tftp request failed', { error: e as Error, ip: client.address });
     } finally {
-      if (!started) this.forget(key);
+      if (read && !started) this.forget(client);
     }
   }
 
-  private forget(key: string): void {
-    this.clients.delete(key);
-    if (this.clients.size === 0) {
+  /** Counts a request turned away for lack of a slot and tells the client, unless it is a resend of one being served. */
+  private refuse(verdict: Exclude<AdmissionVerdict, 'admitted'>, client: Client): void {
+    this.options.events.countDropped('tftp', verdict);
+    if (verdict === 'duplicate-request') return;
+    // ERROR 0 with a reason (RFC 1350 §5: no code fits "busy"); kept short, as the sender's address may be forged.
+    const message = verdict === 'address-busy' ? 'too many transfers from this address, try again later' : 'server busy, try again later';
+    this.log.debug('tftp request refused', { ip: client.address, reason: verdict });
+    this.reply(encodeError(errorCodes.notDefined, message), client);
+  }
+
+  private forget(client: Client): void {
+    this.admission.release(client);
+    if (this.admission.size === 0) {
       for (const resolve of this.idle) resolve();
       this.idle.clear();
     }

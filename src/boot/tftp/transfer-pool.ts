@@ -42,6 +42,8 @@ export interface TransferJob {
   negotiated: NegotiatedOptions;
   timeoutMs: number;
   maxRetries: number;
+  /** Give the transfer up if the client has not acknowledged the first reply after this long. */
+  firstAckTimeoutMs: number;
   readAheadBytes: number;
   /** Called once, when the transfer's outcome is decided (its `done` or `error` event is out). */
   onFinished: () => void;
@@ -108,10 +110,10 @@ export class TransferPool {
     const id = this.nextId++;
     this.transfers.set(id, { job, slot: best, finished: false });
     best.running.add(id);
-    const { client, node, file, opened, negotiated, timeoutMs, maxRetries, readAheadBytes } = job;
+    const { client, node, file, opened, negotiated, timeoutMs, maxRetries, firstAckTimeoutMs, readAheadBytes } = job;
     this.send(best, {
       kind: 'start',
-      order: { id, client, ...(node !== undefined ? { node } : {}), file, fd: opened.fd, size: opened.size, negotiated, timeoutMs, maxRetries, readAheadBytes },
+      order: { id, client, ...(node !== undefined ? { node } : {}), file, fd: opened.fd, size: opened.size, negotiated, timeoutMs, maxRetries, firstAckTimeoutMs, readAheadBytes },
     });
     return true;
   }

@@ -40,6 +40,8 @@ export interface TransferSessionOptions {
   /** Used unless the client negotiated the timeout option. */
   timeoutMs: number;
   maxRetries: number;
+  /** Give up if the client has not acknowledged the first reply (OACK or DATA 1) this long after it went out. */
+  firstAckTimeoutMs: number;
   /** How much of the file to read per disk read (at least one window). */
   readAheadBytes: number;
   events: EventSink;
@@ -75,6 +77,7 @@ export class TransferSession {
         windowsize: negotiated.windowsize,
         timeoutMs,
         maxRetries: options.maxRetries,
+        firstAckTimeoutMs: options.firstAckTimeoutMs,
         sendOack: negotiated.acknowledged.length > 0,
       },
       () => performance.now(),
@@ -93,8 +96,9 @@ export class TransferSession {
     o.connected?.on('error', (e) => this.fail(`socket error: ${e.message}`, false));
     this.emit('start', { file: o.file, blksize: o.negotiated.blksize, windowsize: o.negotiated.windowsize, tsize: o.opened.size });
     o.log.debug('tftp transfer started', { file: o.file, ip: o.client.address, blksize: o.negotiated.blksize, windowsize: o.negotiated.windowsize });
-    this.timer = setTimeout(() => this.onTimer(), this.transfer.settings.timeoutMs);
-    this.send(this.transfer.start());
+    const first = this.transfer.start();
+    this.timer = setTimeout(() => this.onTimer(), Math.max(1, this.transfer.deadline - performance.now()));
+    this.send(first);
   }
 
   /** Ends the transfer now (server shutting down). */

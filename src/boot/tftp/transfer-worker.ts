@@ -79,6 +79,7 @@ async function begin(order: TransferOrder): Promise<void> {
     ...(connected ? { connected } : {}),
     timeoutMs: order.timeoutMs,
     maxRetries: order.maxRetries,
+    firstAckTimeoutMs: order.firstAckTimeoutMs,
     readAheadBytes: order.readAheadBytes,
     events,
     log,

@@ -15,6 +15,13 @@
  *   triggers a resend. Only the timer resends, so a delayed packet cannot
  *   double every later packet.
  * - ACKs outside [last acknowledged, last sent] are stale or bogus: ignored.
+ * - First reply: until the client acknowledges the OACK or DATA 1, the
+ *   transfer is given up `firstAckTimeoutMs` after that reply first went
+ *   out, however many resends the interval allows by then. A client that is
+ *   there answers in milliseconds; one that never answers (a flood of bare
+ *   requests) should not hold its slot for the full retry schedule, nor for
+ *   the 255 s × retries an RFC 2349 timeout could ask for. The interval
+ *   itself stays the negotiated one: no resend comes sooner than asked.
  * - End (RFC 1350 §6): the last block is shorter than blksize; when the size
  *   is a multiple of blksize that block is empty. The transfer is done when
  *   it is acknowledged.
@@ -30,6 +37,8 @@ export interface ReadTransferSettings {
   timeoutMs: number;
   /** Resends of the same window before giving up. */
   maxRetries: number;
+  /** Give up if the first reply is not acknowledged this long after start(). Default: no such limit. */
+  firstAckTimeoutMs?: number;
   /** Options were acknowledged: send an OACK first and wait for ACK 0. */
   sendOack: boolean;
 }
@@ -63,6 +72,8 @@ export class ReadTransfer {
   private maxSent: number;
   private retries = 0;
   private deadlineAt = Infinity;
+  /** When the first reply must have been acknowledged by; Infinity once it has been. */
+  private firstAckBy = Infinity;
 
   constructor(settings: ReadTransferSettings, now: () => number) {
     if (!(settings.blksize >= 1) || !(settings.windowsize >= 1) || !(settings.size >= 0)) {
@@ -96,6 +107,7 @@ export class ReadTransfer {
   }
 
   start(): SendRange {
+    this.firstAckBy = this.now() + (this.settings.firstAckTimeoutMs ?? Infinity);
     if (this.settings.sendOack) {
       this.sent = 0;
       this.maxSent = 0;
@@ -120,6 +132,7 @@ export class ReadTransfer {
     }
     this.acked = block;
     this.retries = 0;
+    this.firstAckBy = Infinity;
     if (block === this.totalBlocks) {
       this.state = 'done';
       this.deadlineAt = Infinity;
@@ -131,10 +144,16 @@ export class ReadTransfer {
   /** Call when `deadline` has passed: resends the outstanding blocks, or fails after `maxRetries`. */
   onTimeout(): SendRange | undefined {
     if (this.state !== 'running' || this.now() < this.deadlineAt) return undefined;
+    const waitingFor = this.acked < 0 ? 'the OACK' : `block ${this.acked + 1}`;
+    if (this.now() >= this.firstAckBy) {
+      this.state = 'failed';
+      this.deadlineAt = Infinity;
+      this.failure = `no acknowledgement of ${waitingFor} within ${this.settings.firstAckTimeoutMs} ms (${this.retries} retransmission(s))`;
+      return undefined;
+    }
     if (this.retries >= this.settings.maxRetries) {
       this.state = 'failed';
       this.deadlineAt = Infinity;
-      const waitingFor = this.acked < 0 ? 'the OACK' : `block ${this.acked + 1}`;
       this.failure = `no acknowledgement of ${waitingFor} after ${this.retries} retransmission(s), ${this.settings.timeoutMs} ms apart`;
       return undefined;
     }
@@ -164,7 +183,7 @@ export class ReadTransfer {
   }
 
   private armTimer(): void {
-    this.deadlineAt = this.now() + this.settings.timeoutMs;
+    this.deadlineAt = Math.min(this.now() + this.settings.timeoutMs, this.firstAckBy);
   }
 }
 

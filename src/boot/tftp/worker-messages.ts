@@ -35,6 +35,7 @@ export interface TransferOrder {
   negotiated: NegotiatedOptions;
   timeoutMs: number;
   maxRetries: number;
+  firstAckTimeoutMs: number;
   readAheadBytes: number;
 }
 

@@ -5,7 +5,8 @@
  * Semantics follow confluent's filter_node_attributes:
  *  - `=` and `==` are string equality, `!=` its negation;
  *  - `=~` is a regular expression search anywhere in the value (Python's
- *    re.search, here JavaScript RegExp#test without anchors), `!~` its negation;
+ *    re.search, here JavaScript RegExp#test without anchors, on the
+ *    linear-time engine: linear-regexp.ts), `!~` its negation;
  *  - an attribute that is not set counts as the empty string, so
  *    `location.rack=` selects nodes with no rack;
  *  - the name may be a shell-style wildcard (`*`, `?`) matching several
@@ -18,6 +19,7 @@
  * Secrets never take part: a filter naming crypted.* is refused (its result
  * would leak whether a hash equals a guess), and wildcards skip those keys.
  */
+import { compileLinearRegExp } from './linear-regexp.ts';
 import { badInput, syntaxError } from './noderange-errors.ts';
 
 export type FilterOperator = '=' | '==' | '!=' | '=~' | '!~';
@@ -70,12 +72,7 @@ export function compileAttributeFilter(
   let test: (value: string) => boolean;
   let value = rawValue;
   if (operator === '=~' || operator === '!~') {
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(rawValue);
-    } catch (e) {
-      throw syntaxError(`invalid regular expression '${rawValue}': ${(e as Error).message}`, position.valueColumn, input);
-    }
+    const pattern = compileLinearRegExp(rawValue, position.valueColumn, input);
     test = (candidate) => pattern.test(candidate);
   } else {
     // A backslash lets a value hold a character the grammar would otherwise
@@ -118,8 +115,12 @@ function valueReader(attribute: string): (attributes: ReadonlyMap<string, string
   };
 }
 
-/** fnmatch-style: `*` any run of characters (dots included), `?` one character. */
-function globToRegExp(glob: string): RegExp {
+/**
+ * fnmatch-style: `*` any run of characters (dots included), `?` one character.
+ * On the linear-time engine (linear-regexp.ts): `^.*a.*a…$` backtracks
+ * polynomially, with the number of `*` as the exponent.
+ */
+export function globToRegExp(glob: string): RegExp {
   const source = glob.replace(/[.+^${}()|[\]\\*?-]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
-  return new RegExp(`^${source}$`);
+  return new RegExp(`^${source}$`, 'l');
 }

@@ -11,13 +11,16 @@
  * attribute filters, `@`, pagination alone) is refused with a message saying
  * so, rather than quietly matching nothing.
  *
+ * Regex matching has a time budget (limits.ts MAX_MATCHING_MILLISECONDS):
+ * it runs on the thread that answers boot traffic.
+ *
  * Operators apply left to right without precedence: `a,b@c` is (a ∪ b) ∩ c.
  * Pagination (`<skip`, `>take`) applies last, to the natural-sorted result.
  */
-import type { Expression, NameAtom, Operand, ParsedNoderange } from './ast.ts';
+import type { Expression, FilterAtom, NameAtom, Operand, ParsedNoderange, RegexAtom } from './ast.ts';
 import { forEachBracketName } from './brackets.ts';
 import type { NoderangeContext } from './context.ts';
-import { MAX_GENERATED_NAMES } from './limits.ts';
+import { MAX_GENERATED_NAMES, MAX_MATCHING_MILLISECONDS } from './limits.ts';
 import { parseNameRange } from './name-range.ts';
 import { naturalSort } from './natural-sort.ts';
 import { badInput, notFound } from './noderange-errors.ts';
@@ -71,6 +74,8 @@ class Evaluator {
   private readonly context: NoderangeContext | undefined;
   /** Names produced by ranges and brackets so far, against MAX_GENERATED_NAMES. */
   private generated = 0;
+  /** When regex matching must have finished (performance.now()); set by the first regex. */
+  private matchingDeadline: number | undefined;
 
   constructor(input: string, context: NoderangeContext | undefined) {
     this.input = input;
@@ -156,13 +161,38 @@ class Evaluator {
         return this.name(operand);
       case 'regex': {
         const context = this.requireContext(operand.column, `regular expression '${operand.text}'`);
-        return (candidates ?? context.nodeNames()).filter((name) => operand.pattern.test(name));
+        return this.matching(operand, candidates ?? context.nodeNames(), (name) => operand.pattern.test(name));
       }
       case 'filter': {
         const context = this.requireContext(operand.column, `attribute filter '${operand.text}'`);
-        return (candidates ?? context.nodeNames()).filter((name) => operand.filter.matches(context.attributes(name)));
+        const select = (name: string) => operand.filter.matches(context.attributes(name));
+        const names = candidates ?? context.nodeNames();
+        const regex = operand.filter.operator === '=~' || operand.filter.operator === '!~';
+        return regex ? this.matching(operand, names, select) : names.filter(select);
       }
     }
+  }
+
+  /**
+   * `names.filter(select)` for a regex, within MAX_MATCHING_MILLISECONDS
+   * shared by every regex of the noderange. Each match is linear-time
+   * (linear-regexp.ts), so the budget is overshot by one match at most.
+   */
+  private matching(operand: RegexAtom | FilterAtom, names: readonly string[], select: (name: string) => boolean): string[] {
+    this.matchingDeadline ??= performance.now() + MAX_MATCHING_MILLISECONDS;
+    const selected: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      if (select(names[i]!)) selected.push(names[i]!);
+      if (i % 16 === 15 && performance.now() > this.matchingDeadline) {
+        throw badInput(
+          `matching '${operand.text}' took longer than ${MAX_MATCHING_MILLISECONDS} ms (${i + 1} of ${names.length} nodes done); ` +
+            `simplify the pattern or narrow the nodes first (e.g. 'rack1@${operand.text}')`,
+          operand.column,
+          this.input,
+        );
+      }
+    }
+    return selected;
   }
 
   private name(atom: NameAtom): string[] {

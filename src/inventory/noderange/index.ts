@@ -7,3 +7,4 @@ export { compressNodes } from './compress.ts';
 export type { CompressOptions } from './compress.ts';
 export { naturalCompare, naturalKey, naturalSort } from './natural-sort.ts';
 export { MAX_GENERATED_NAMES } from './limits.ts';
+export { globToRegExp } from './attribute-filter.ts';

@@ -12,3 +12,19 @@ export const MAX_PARENTHESIS_DEPTH = 100;
 
 /** Range bounds must stay exact in a JavaScript number. */
 export const MAX_RANGE_DIGITS = 15;
+
+/**
+ * Longest `~regex` / `=~` pattern accepted. The linear-time engine
+ * (linear-regexp.ts) costs pattern size × text size per match; nobody types
+ * a selector longer than this, and it keeps the pattern side small.
+ */
+export const MAX_PATTERN_LENGTH = 256;
+
+/**
+ * Wall-clock budget for the regular-expression matching of one noderange.
+ * Linear time is still time: a 250-character pattern against 100,000 node
+ * names takes seconds even on the linear engine, all of it on the thread
+ * that answers DHCP, TFTP and boot HTTP. Past this budget the request is
+ * refused, so one noderange stalls boot traffic for about this long at most.
+ */
+export const MAX_MATCHING_MILLISECONDS = 1000;

@@ -15,7 +15,8 @@
  *
  * A regex or filter value runs to the next `,` `@` `)` `<` `>` that is not
  * inside (), [] or {} and not escaped with a backslash, so `~r(1|2)u..` and
- * `=~^r[1,2]` work. Spaces between elements are ignored.
+ * `=~^r[1,2]` work. Spaces between elements are ignored. Regexes compile on
+ * the linear-time engine (linear-regexp.ts).
  */
 import { compileAttributeFilter } from './attribute-filter.ts';
 import type { FilterOperator } from './attribute-filter.ts';
@@ -23,6 +24,7 @@ import type { Expression, Operand, ParsedNoderange, SetOperator } from './ast.ts
 import { parseBracket } from './brackets.ts';
 import type { Bracket } from './brackets.ts';
 import { MAX_PARENTHESIS_DEPTH } from './limits.ts';
+import { compileLinearRegExp } from './linear-regexp.ts';
 import { syntaxError } from './noderange-errors.ts';
 
 /** The characters confluent allows in a node word (besides brackets), and '?' for attribute wildcards. */
@@ -137,12 +139,7 @@ class NoderangeParser {
       this.pos++;
       const { text, column: patternColumn } = this.scanExpressionText();
       if (text === '') throw this.error(`empty regular expression after '${first}'`, column);
-      let pattern: RegExp;
-      try {
-        pattern = new RegExp(text);
-      } catch (e) {
-        throw this.error(`invalid regular expression '${text}': ${(e as Error).message}`, patternColumn);
-      }
+      const pattern = compileLinearRegExp(text, patternColumn, this.input);
       return { kind: 'regex', column, text: this.input.slice(start, this.pos).trimEnd(), pattern };
     }
 

@@ -135,14 +135,19 @@ export const attributeSchema: readonly AttributeSpec[] = [
   {
     name: 'deployment.armed',
     type: 'deployment-arming',
-    description: 'Whether a network boot of the node starts a deployment: once (the next boot only), continuous (every boot), or until a date and time. Unset means a network boot goes to the local disk.',
+    nodeOnly: true,
+    description:
+      'Whether a network boot of the node starts a deployment: once (the next boot only), continuous (every boot), or until a date and time. Unset means a network boot goes to the local disk. ' +
+      "Per node only (berth node set compute deployment.armed=once arms each member of compute): a grant uses up one node's once, which a group's value could not record.",
     example: 'once',
   },
   {
     name: 'deployment.lock',
     type: 'enum',
     values: ['unlocked', 'locked', 'autolock'],
-    description: 'Protects deployment secrets: locked refuses to hand them out, autolock locks after the next successful deployment.',
+    description:
+      'Protects a deployed node from being taken over by a redeployment: locked refuses new node API keys, install tokens and berth deploy; autolock becomes locked after the next successful deployment. ' +
+      'A node that already holds a key keeps using it (a diskless node needs it at every boot); cut it off with berth node revoke-key.',
     example: 'autolock',
   },
   {

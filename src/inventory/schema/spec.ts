@@ -47,5 +47,11 @@ export interface AttributeSpec {
   readonly max?: number;
   /** Never shown in clear, never usable in filters or expressions. */
   readonly secret?: boolean;
+  /**
+   * Set on nodes only, never inherited from a group: for values that berth
+   * itself changes per node as they are used (`deployment.armed=once` is used
+   * up by one node's key grant; a group's value could not be).
+   */
+  readonly nodeOnly?: boolean;
   readonly example?: string;
 }

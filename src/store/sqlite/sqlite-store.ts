@@ -14,6 +14,7 @@
  *   etcd gives too: a `read` called from inside a write callback does not see
  *   that transaction's puts (the transaction's own reader does).
  */
+import { chmodSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { BerthError } from '../../errors.ts';
 import { requireSynchronous, scopedReader, scopedTransaction } from '../callback-scope.ts';
@@ -50,6 +51,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   const synchronous = options.synchronous ?? 'full';
   const changeLogRevisions = options.changeLogRevisions ?? 10_000;
 
+  keepOwnerOnly(path);
   const writer = connect(path, busyTimeoutMs, 'opening');
   let reader: DatabaseSync | undefined;
   try {
@@ -62,6 +64,37 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     reader?.close();
     writer.close();
     throw storeFailure(path, 'opening the store', e);
+  }
+}
+
+/** The database file and the two SQLite keeps beside it in WAL mode; all hold documents (password hashes included). */
+export function sqliteFiles(path: string): string[] {
+  return [path, `${path}-wal`, `${path}-shm`];
+}
+
+/**
+ * The store holds what the API masks (crypted.* hashes, token hashes), so its
+ * files are 0600. SQLite creates the -wal and -shm files with the mode of the
+ * database file (os_unix.c, findCreateFileMode and unixOpenSharedMemory), so
+ * creating store.db 0600 before SQLite first opens it is enough for new
+ * files; files left 0644 by an older berth or a restore are tightened here
+ * (the server also reports it: server/state-dir.ts).
+ */
+function keepOwnerOnly(path: string): void {
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o600));
+    for (const file of sqliteFiles(path)) {
+      let mode: number;
+      try {
+        mode = statSync(file).mode;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      if ((mode & 0o077) !== 0) chmodSync(file, mode & 0o700);
+    }
+  } catch (e) {
+    throw storeFailure(path, 'making the database files private', e);
   }
 }
 

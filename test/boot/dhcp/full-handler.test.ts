@@ -12,8 +12,9 @@ import {
 
 const from = { address: '0.0.0.0', port: 68 };
 
+/** A relayed message comes from the relay, on port 67. */
 function send(bed: TestBed, type: number, m: ClientMessage) {
-  const out = dispatch(clientBytes(type, m), 'server', from, bed.ctx);
+  const out = dispatch(clientBytes(type, m), 'server', m.giaddr ? { address: m.giaddr, port: 67 } : from, bed.ctx);
   return out && { ...out, packet: parsePacket(out.bytes) };
 }
 
@@ -152,7 +153,7 @@ test('REQUEST states of RFC 2131 §4.3.2', () => {
 });
 
 test('relayed requests: network by giaddr, reply to the relay on port 67, option 82 echoed last', () => {
-  const remote = { ...lab, name: 'rack7', subnet: '10.7.0.0/24', serverAddress: '10.0.0.1', gateway: '10.7.0.1', pool: { start: '10.7.0.100', end: '10.7.0.110' } };
+  const remote = { ...lab, name: 'rack7', subnet: '10.7.0.0/24', serverAddress: '10.0.0.1', gateway: '10.7.0.1', pool: { start: '10.7.0.100', end: '10.7.0.110' }, relays: ['10.7.0.1'] };
   const bed = testBed([lab, remote], [], { direct: ['10.0.0.1'] });
   const relayInfo = Buffer.from([1, 4, 0, 0, 0, 7, 2, 6, 0xa0, 0x36, 0x9f, 0, 0, 1]);
   const offer = send(bed, DISCOVER, { ...pxeRom(mac), giaddr: '10.7.0.1', relayInfo })!;

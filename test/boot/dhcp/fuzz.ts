@@ -111,13 +111,19 @@ function bedWithSink(kind: 'full' | 'proxy'): { bed: TestBed; sink: CountingSink
     node('n2', knownMacs[1]!, '192.168.1.12', { bootable: false }),
     node('n3', knownMacs[2]!, '10.9.9.9'),
   ];
-  const bed = testBed(kind === 'full' ? [lab] : [proxyLan], nodes);
+  const bed = testBed(kind === 'full' ? [{ ...lab, relays: ['10.0.0.254'] }] : [{ ...proxyLan, relays: ['192.168.1.254'] }], nodes);
   const sink = new CountingSink();
   bed.ctx.events = sink;
   let n = 0;
   bed.backend.assign = (c) => (++n % 7 === 0 ? node(`auto${n}`, c.mac, '10.0.0.60') : undefined);
   return { bed, sink };
 }
+
+/** Where packets come from: the client's link (with and without an address), the relay, a routed host. */
+const sources = {
+  full: ['10.0.0.77', '0.0.0.0', '10.0.0.254', '203.0.113.9'],
+  proxy: ['192.168.1.77', '0.0.0.0', '192.168.1.254', '203.0.113.9'],
+};
 
 export function fuzzDhcp(packets: number, seed = 20261121): FuzzResult {
   const next = generator(seed);
@@ -138,11 +144,13 @@ export function fuzzDhcp(packets: number, seed = 20261121): FuzzResult {
     const { bed, sink } = beds[i & 1]!;
     if (i % 5000 === 0) bed.clock.now += 600_000; // let offers, leases and declines expire now and then
     const port = random() < 0.8 ? 'server' : 'proxy';
+    const from = sources[i & 1 ? 'proxy' : 'full'];
+    const source = from[random() < 0.7 ? 0 : 1 + Math.floor(random() * (from.length - 1))]!;
     const droppedBefore = sink.dropped;
     const silentBefore = sink.silentSteps;
     let out;
     try {
-      out = dispatch(buf, port, { address: '10.0.0.77', port: 68 }, bed.ctx);
+      out = dispatch(buf, port, { address: source, port: 68 }, bed.ctx);
     } catch (e) {
       assert.fail(`packet ${i} (${buf.toString('hex')}) threw: ${(e as Error).stack}`);
     }

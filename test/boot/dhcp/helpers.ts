@@ -8,6 +8,7 @@ import { AddressPool } from '../../../src/boot/dhcp/address-pool.ts';
 import type { DispatchContext } from '../../../src/boot/dhcp/dispatch.ts';
 import type { DhcpBackend } from '../../../src/boot/dhcp/handler/context.ts';
 import { LeaseTable } from '../../../src/boot/dhcp/leases.ts';
+import { NewClientLimit, type NewClientLimitOptions } from '../../../src/boot/dhcp/new-client-limit.ts';
 import { resolveNetworks, type DhcpNetworkConfig } from '../../../src/boot/dhcp/network.ts';
 import { DhcpOptions, ipv4Bytes, Option, textBytes } from '../../../src/boot/dhcp/options.ts';
 import { BOOTREQUEST, parsePacket, serializePacket, type DhcpPacket } from '../../../src/boot/dhcp/packet.ts';
@@ -138,7 +139,7 @@ export interface TestBed {
   clock: { now: number };
 }
 
-export function testBed(networks: DhcpNetworkConfig[], nodes: NodeNetworkConfig[] = [], opts: { store?: Store; direct?: string[] } = {}): TestBed {
+export function testBed(networks: DhcpNetworkConfig[], nodes: NodeNetworkConfig[] = [], opts: { store?: Store; direct?: string[]; newClients?: NewClientLimitOptions } = {}): TestBed {
   const store = opts.store ?? createMemoryStore();
   const resolved = resolveNetworks(networks, (address) => (opts.direct ?? networks.map((n) => n.serverAddress)).includes(address));
   const leases = new LeaseTable(store, { commitWindowMs: 1 });
@@ -148,6 +149,8 @@ export function testBed(networks: DhcpNetworkConfig[], nodes: NodeNetworkConfig[
   const ctx: DispatchContext = {
     networks: resolved, backend, leases,
     pools: new Map(resolved.filter((n) => n.pool).map((n) => [n.name, new AddressPool(n, leases)])),
+    // Handler tests run on a frozen clock: by default let everyone in.
+    newClients: new NewClientLimit(opts.newClients ?? { burst: Number.MAX_SAFE_INTEGER }),
     events, log: nullLogger(), httpPort: 8080, ports: { server: 67, client: 68, proxy: 4011 },
     timings: { offerSeconds: 60, declineSeconds: 3600 }, now: () => clock.now,
   };

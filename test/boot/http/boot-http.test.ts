@@ -33,7 +33,7 @@ describe('boot HTTP', () => {
     writeFileSync(join(profile, 'profile.yaml'), 'kernel: vmlinuz\ninitrds: [initrd.gz]\nkernel_args: console=ttyS0 berth.node={node} rack={location.rack}\n');
     for (const args of [
       ['group', 'define', 'compute', 'location.rack=4'],
-      ['node', 'define', 'n1', 'groups=compute', 'net.boot.hwaddr=52:54:00:00:00:01', 'deployment.pending_profile=test'],
+      ['node', 'define', 'n1', 'groups=compute', 'net.boot.hwaddr=52:54:00:00:00:01', 'net.boot.ipv4_address=127.0.0.1/8', 'deployment.pending_profile=test'],
       ['node', 'define', 'n2', 'net.boot.hwaddr=52:54:00:00:00:02', 'id.uuid=4c4c4544-0042-3510-8052-b4c04f333232'],
     ]) assert.equal(d.cli(args).code, 0);
   });

@@ -95,11 +95,12 @@ export class RawClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+  /** `localAddress` binds the client's end, e.g. to 127.0.0.2, to stand for another machine on loopback. */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const s = new Socket();
       s.once('error', reject);
-      s.connect(port, host, () => resolve(new RawClient(s)));
+      s.connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () => resolve(new RawClient(s)));
     });
   }
 

@@ -53,6 +53,8 @@ before(async () => {
     resolveNode: (ip) => (ip === '127.0.0.1' ? 'loopback-node' : undefined),
     timeoutMs: 200,
     maxRetries: 3,
+    // Every client here is 127.0.0.1, 50 of them at once in one test.
+    maxTransfersPerAddress: 64,
   });
   await server.start();
 });

@@ -58,6 +58,7 @@ async function job(name: string, client: Client, timeoutMs = 60_000): Promise<Tr
     negotiated: { blksize: 512, windowsize: 1, acknowledged: [] },
     timeoutMs,
     maxRetries: 5,
+    firstAckTimeoutMs: timeoutMs * 3,
     readAheadBytes: 65536,
     onFinished: () => (j.finished = true),
     finished: false,

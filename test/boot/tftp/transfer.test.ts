@@ -222,3 +222,42 @@ test("with windowsize 1 and duplicate ACKs in flight, packets sent stay near the
   // Each loss costs about one resend; the apprentice bug would roughly double everything after the first duplicate.
   assert.ok(dataSent < t.totalBlocks * 1.5, `${dataSent} packets for ${t.totalBlocks} blocks`);
 });
+
+test('a first reply never acknowledged is given up after firstAckTimeoutMs, resent at the normal interval meanwhile', () => {
+  const { t, clock } = make({ size: 5000, sendOack: true, timeoutMs: 1000, maxRetries: 5, firstAckTimeoutMs: 3000 });
+  assert.deepEqual(t.start(), { first: 0, last: 0 });
+  const resends: number[] = [];
+  while (t.state === 'running') {
+    clock.now = t.deadline;
+    if (t.onTimeout()) resends.push(clock.now);
+  }
+  assert.deepEqual(resends, [1000, 2000]);
+  assert.equal(clock.now, 3000);
+  assert.match(t.failure, /no acknowledgement of the OACK within 3000 ms \(2 retransmission/);
+});
+
+test('a long negotiated timeout is kept as the interval but does not stretch the wait for the first ACK', () => {
+  // RFC 2349 timeout=255: before, the slot was held 255 s × 6 before giving up.
+  const { t, clock } = make({ size: 5000, timeoutMs: 255_000, maxRetries: 5, firstAckTimeoutMs: 3000 });
+  t.start();
+  assert.equal(t.deadline, 3000);
+  clock.now = 3000;
+  assert.equal(t.onTimeout(), undefined, 'no resend sooner than the client asked');
+  assert.equal(t.state, 'failed');
+  assert.match(t.failure, /no acknowledgement of block 1 within 3000 ms/);
+});
+
+test('once the client has acknowledged, the normal retry schedule applies', () => {
+  const { t, clock } = make({ size: 5000, timeoutMs: 1000, maxRetries: 5, firstAckTimeoutMs: 3000 });
+  t.start();
+  clock.now = 500;
+  t.onAck(1);
+  let resends = 0;
+  while (t.state === 'running') {
+    clock.now = t.deadline;
+    if (t.onTimeout()) resends++;
+  }
+  assert.equal(resends, 5);
+  assert.equal(clock.now, 500 + 6000);
+  assert.match(t.failure, /no acknowledgement of block 2 after 5 retransmission/);
+});

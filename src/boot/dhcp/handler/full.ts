@@ -6,6 +6,13 @@
  * One address per machine through PXE ROM → iPXE → OS: leases are keyed on
  * the MAC (leases.ts), and a machine with a live lease or offer gets that
  * same address again whatever client identifier it sends.
+ *
+ * A full pool takes back the oldest offer nobody REQUESTed (leases.ts
+ * `reclaimOffer`): for a node at once (any offer to a machine that is not a
+ * node), for an unknown machine only once the offer is RECLAIM_AFTER_MS old,
+ * long enough for a real client to have sent its REQUEST. So a flood of
+ * DISCOVERs that never REQUEST cannot keep the pool from anyone for longer
+ * than that, and never from nodes.
  */
 import type { NodeNetworkConfig } from '../../boot-target.ts';
 import { bootAnswer } from '../boot-file.ts';
@@ -37,6 +44,9 @@ export function handleFull(req: DhcpRequest, ctx: HandlerContext): HandlerReply 
 
 type Choice = { address: string; fixed: boolean } | { dropped: string };
 
+/** A real client REQUESTs within a few hundred milliseconds of the OFFER; PXE ROMs retransmit after 4 s. */
+const RECLAIM_AFTER_MS = 5000;
+
 /** The address this client should have on this network, reserving nothing. */
 function addressFor(req: DhcpRequest, ctx: HandlerContext): Choice {
   const { node, network, leases, now } = ctx;
@@ -54,7 +64,11 @@ function addressFor(req: DhcpRequest, ctx: HandlerContext): Choice {
   const offer = leases.offer(req.mac, now);
   const lease = leases.lease(req.mac);
   const previous = lease && lease.network === network.name ? lease.address : undefined;
-  const address = ctx.pool.allocate(req.mac, now, [offer?.address, previous, req.requestedAddress], (a) => ownedByNode(ctx, a, node));
+  const allocate = () => ctx.pool!.allocate(req.mac, now, [offer?.address, previous, req.requestedAddress], (a) => ownedByNode(ctx, a, node));
+  let address = allocate();
+  if (address === undefined && leases.reclaimOffer(network.name, now, (o) => o.mac !== req.mac && o.node === undefined && (node !== undefined || now - o.offeredAt >= RECLAIM_AFTER_MS))) {
+    address = allocate();
+  }
   if (address === undefined) {
     ctx.log.warn('DHCP pool exhausted', { network: network.name, mac: req.mac });
     return { dropped: 'pool-exhausted' };
@@ -74,7 +88,10 @@ function discover(req: DhcpRequest, ctx: HandlerContext): HandlerReply | undefin
   const choice = addressFor(req, ctx);
   if ('dropped' in choice) return drop(ctx, choice.dropped, req);
   if (!choice.fixed) {
-    ctx.leases.recordOffer({ mac: req.mac, address: choice.address, network: ctx.network.name, expiresAt: ctx.now + ctx.timings.offerSeconds * 1000 });
+    ctx.leases.recordOffer({
+      mac: req.mac, address: choice.address, network: ctx.network.name, offeredAt: ctx.now, expiresAt: ctx.now + ctx.timings.offerSeconds * 1000,
+      ...(ctx.node && { node: ctx.node.node }),
+    });
   }
   return answer(req, ctx, MessageType.offer, choice.address, false);
 }
