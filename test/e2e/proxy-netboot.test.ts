@@ -62,7 +62,9 @@ describe('network boot through berth in proxy mode beside a site DHCP server', {
       const events = json(lab.cliEnv, ['node', 'timeline', node.name]).events as { source: string; step: string; detail?: Record<string, unknown> }[];
       const steps = events.map((e) => `${e.source}:${e.step}`);
       assert.ok(steps.includes('dhcp:offer') || steps.includes('dhcp:ack'), `a proxy answer in the timeline: ${steps.join(' ')}`);
-      assert.ok(steps.includes('http:kernel') && steps.includes('http:initrd'), steps.join(' '));
+      // Kernel and initrd downloads are attributed only by lease or own address (security issue, item 10):
+      // beside a site DHCP server with no net.*.ipv4_address, berth cannot tell it is this node, so they are not its steps.
+      assert.ok(!steps.includes('http:kernel'), steps.join(' '));
     });
   }
 });
