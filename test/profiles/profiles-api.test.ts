@@ -25,7 +25,7 @@ describe('profiles API and boot', () => {
     await mkdir(join(d.stateDir, 'trees', 'fresh', 'root'), { recursive: true });
     for (const args of [
       ['group', 'define', 'compute', 'location.rack=4'],
-      ['node', 'define', 'n1', 'groups=compute', 'net.boot.hwaddr=52:54:00:00:01:01', 'deployment.pending_profile=cn'],
+      ['node', 'define', 'n1', 'groups=compute', 'net.boot.hwaddr=52:54:00:00:01:01', 'net.boot.ipv4_address=127.0.0.1/8', 'deployment.pending_profile=cn'],
     ]) assert.equal(d.cli(args).code, 0);
   });
   after(async () => {
