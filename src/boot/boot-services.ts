@@ -219,6 +219,9 @@ export class BootServices {
   status(): Record<string, unknown> {
     return {
       httpPort: this.http.port,
+      // Only while a trusting iPXE build is served (docs/boot.md, "A trusting iPXE").
+      httpsPort: this.https?.port ?? null,
+      loaders: this.https ? 'trusting' : 'debian',
       tftpPort: this.tftp.port,
       tftpRoot: this.tftpRoot,
       leases: this.dhcp?.leases.leaseCount() ?? 0,

@@ -8,8 +8,10 @@
  * The CA is never replaced silently: replacing it breaks trust on every node
  * and workstation, so that is left to an admin who knows it.
  *
- * Keys are EC P-256: accepted by every TLS stack berth meets (Node, curl,
- * iPXE's and initramfs' TLS, Python) where Ed25519 certificates are not.
+ * Keys are EC P-256: accepted by the TLS stacks berth meets (Node, curl,
+ * the initramfs' curl, Python) where Ed25519 certificates are not. iPXE
+ * verifies ECDSA only since December 2025 (docs/boot.md, "iPXE version"),
+ * which is why `berth boot build-ipxe` refuses older sources.
  * The `openssl` CLI does the X.509 work because Node's crypto can parse
  * certificates but not issue them.
  */

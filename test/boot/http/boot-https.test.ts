@@ -80,6 +80,9 @@ describe('boot HTTPS with a trusting iPXE build', () => {
   test("the build's loaders replace Debian's (TFTP root and /boot/loader/)", () => {
     assert.deepEqual(readFileSync(join(stateDir, 'tftp', 'undionly.kpxe')), loader);
     const status = JSON.parse(d.cli(['boot', 'status', '--json']).stdout);
+    assert.equal(status.httpsPort, httpsPort);
+    assert.equal(status.loaders, 'trusting');
+    assert.match(d.cli(['boot', 'status']).stdout, new RegExp(`boot HTTPS port ${httpsPort} \\(trusting iPXE\\)`));
     const got = spawnSync('curl', ['-sS', `http://127.0.0.1:${status.httpPort}/boot/loader/undionly.kpxe`]);
     assert.deepEqual(got.stdout, loader);
   });
@@ -108,5 +111,9 @@ describe('boot HTTPS with a trusting iPXE build', () => {
     assert.notDeepEqual(readFileSync(join(stateDir, 'tftp', 'undionly.kpxe')), readFileSync(join(stateDir, 'ipxe', 'undionly.kpxe')));
     assert.deepEqual(readFileSync(join(stateDir, 'tftp', 'undionly.kpxe')), readFileSync('/usr/lib/ipxe/undionly.kpxe'));
     assert.equal(curl(['--cacert', ca, `https://127.0.0.1:${httpsPort}/boot/ipxe/52:54:00:00:00:01`]).code, 7, 'nothing listens');
+    const status = JSON.parse(d.cli(['boot', 'status', '--json']).stdout);
+    assert.equal(status.httpsPort, null);
+    assert.equal(status.loaders, 'debian');
+    assert.doesNotMatch(d.cli(['boot', 'status']).stdout, /HTTPS/);
   });
 });
