@@ -37,7 +37,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
-import { stateDirLayout } from '../src/server/state-dir.ts';
+import { stateDirLayout } from '../src/state/state-dir.ts';
 import { apiRequest } from '../test/helpers/daemon.ts';
 import { ensurePackages } from './apt.ts';
 import { printProfile } from './cpu-profile.ts';

@@ -22,7 +22,7 @@ import { packImage } from '../src/images/pack/pack-image.ts';
 import { DEFAULT_ZSTD_LEVEL, mksquashfsArgs } from '../src/images/pack/squashfs.ts';
 import { ImageRepository } from '../src/images/repository/image-repository.ts';
 import { epochSeconds } from '../src/images/repository/tree-info.ts';
-import { prepareStateDir } from '../src/server/state-dir.ts';
+import { prepareStateDir } from '../src/state/state-dir.ts';
 import { run } from '../src/util/run.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -31,8 +31,8 @@ function groupAttributes(g: number): Record<string, string> {
     'net.mgmt.ipv4_address': `10.${g}.{n1 >> 8 & 255}.{n1 & 255}/8`,
     'net.mgmt.hostname': '{node}-mgmt,{node}',
     'net.ib.ipv4_address': '172.{16 + (n1 >> 16)}.{(n1 >> 8) & 255}.{n1 & 255}/12',
-    'net.mgmt.switch': `sw${g}`,
-    'net.mgmt.switchport': '{n1 % 48 + 1}',
+    'custom.switch': `sw${g}`,
+    'custom.switchport': '{n1 % 48 + 1}',
     'location.rack': String(g),
   };
 }

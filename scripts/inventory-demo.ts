@@ -42,15 +42,15 @@ function step(args: string[]): void {
 }
 
 step(['group', 'define', 'compute', '--description', 'Compute nodes',
-  'net.mgmt.ipv4_address=10.1.{n1 >> 8}.{n1 & 255}/16', 'net.mgmt.hostname={node}.mgmt', 'net.mgmt.bootable=yes']);
+  'net.boot.ipv4_address=10.1.{n1 >> 8}.{n1 & 255}/16', 'net.boot.hostname={node}.boot', 'net.boot.bootable=yes']);
 step(['group', 'define', 'rack1', 'location.rack=1', 'location.u={n1 * 2}']);
 step(['group', 'set', 'everything', 'dns.servers=10.1.0.1', 'dns.domain=cluster.example', 'ntp.servers=10.1.0.1']);
 step(['node', 'define', 'n[01-12]', 'groups=compute,rack1']);
-step(['node', 'set', 'n01', 'net.mgmt.hwaddr=52-54-00-AA-00-01', 'id.serial=J30042X']);
+step(['node', 'set', 'n01', 'net.boot.hwaddr=52-54-00-AA-00-01', 'id.serial=J30042X']);
 step(['node', 'list']);
-step(['node', 'list', 'compute@location.u=~^1', 'net.mgmt.ipv4_address', 'location.u']);
+step(['node', 'list', 'compute@location.u=~^1', 'net.boot.ipv4_address', 'location.u']);
 step(['node', 'show', 'n01', '--provenance']);
-step(['node', 'set', 'n[01-03]', 'net.mgmt.hwaddr=not-a-mac']);
+step(['node', 'set', 'n[01-03]', 'net.boot.hwaddr=not-a-mac']);
 step(['node', 'list', 'n[01-12],-n[04-06]', '--compress']);
 step(['attributes', 'net.*']);
 

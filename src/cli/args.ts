@@ -45,12 +45,33 @@ export function parseAssignments(words: string[], usage: string): Record<string,
   return out;
 }
 
-/** Splits `groups=a,b` out of a set of assignments: groups are membership, not an attribute. */
-export function takeGroups(assignments: Record<string, string>): string[] | undefined {
-  if (!('groups' in assignments)) return undefined;
-  const groups = assignments['groups']!.split(',').map((g) => g.trim()).filter(Boolean);
-  delete assignments['groups'];
-  return groups;
+/** Membership asked for on the command line: a whole new list, or groups to add and to take out. */
+export interface GroupChange {
+  /** `groups=a,b`: the new list, in precedence order. */
+  groups?: string[];
+  /** `groups+=c`: appended (lowest precedence) where not already there. */
+  addGroups?: string[];
+  /** `groups-=d`: taken out where present. */
+  removeGroups?: string[];
+}
+
+/**
+ * Splits `groups=a,b`, `groups+=c` and `groups-=d` out of a set of
+ * assignments (parseAssignments reads `groups+=c` as `groups+` = `c`):
+ * groups are membership, not an attribute. `+=`/`-=` are xCAT's `groups,=`:
+ * one group added to many nodes without restating each node's list.
+ */
+export function takeGroups(assignments: Record<string, string>): GroupChange {
+  const out: GroupChange = {};
+  for (const [word, field] of [['groups', 'groups'], ['groups+', 'addGroups'], ['groups-', 'removeGroups']] as const) {
+    if (!(word in assignments)) continue;
+    out[field] = assignments[word]!.split(',').map((g) => g.trim()).filter(Boolean);
+    delete assignments[word];
+  }
+  if (out.groups !== undefined && (out.addGroups !== undefined || out.removeGroups !== undefined)) {
+    throw new BerthError('BERTH_BAD_INPUT', 'groups= replaces the whole group list; give either groups= or groups+=/groups-=, not both');
+  }
+  return out;
 }
 
 export function requirePositionals(positionals: string[], count: number, usage: string): void {

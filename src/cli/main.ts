@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
 import { parse } from './args.ts';
-import { ApiClient } from './client.ts';
+import { ApiClient, parseServerUrl } from './client.ts';
 import { COMMANDS } from './commands.ts';
 import type { CommandEntry } from './commands.ts';
 import { EXIT, EXIT_CODE_HELP, exitCodeFor } from './exit-codes.ts';
@@ -102,9 +102,9 @@ async function main(argv: string[]): Promise<number> {
       client: () =>
         (client ??= new ApiClient({
           socketPath: (values['socket'] as string | undefined) ?? process.env['BERTH_SOCKET'] ?? join(stateDir, 'admin.sock'),
-          ...optional('server', (values['server'] as string | undefined) ?? process.env['BERTH_SERVER']),
+          ...serverUrl(values['server'] as string | undefined),
           ...optional('token', bearerToken(values)),
-          ...optional('caFile', (values['ca'] as string | undefined) ?? process.env['BERTH_CA']),
+          ...optional('caFile', (values['ca'] as string | undefined) ?? (process.env['BERTH_CA'] || undefined)),
         })),
     });
     return code ?? EXIT.ok;
@@ -140,6 +140,13 @@ function readTokenFile(path: string, from: string): string {
   const token = text.trim();
   if (token === '' || /\s/.test(token)) throw new BerthError('BERTH_BAD_INPUT', `${from} ${path}: the file must hold one token and nothing else`, { file: path });
   return token;
+}
+
+/** --server, else BERTH_SERVER (an empty one means none); the error names which of the two was wrong. */
+function serverUrl(flag: string | undefined): { server?: URL } {
+  if (flag !== undefined) return { server: parseServerUrl(flag, '--server') };
+  const env = process.env['BERTH_SERVER'];
+  return env ? { server: parseServerUrl(env, 'BERTH_SERVER') } : {};
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

@@ -1,5 +1,6 @@
 /** How the CLI prints: aligned tables and plain lines for people, JSON for scripts, errors on stderr. */
 import { BerthError, caretLine } from '../errors.ts';
+import type { ErrorLocation } from '../errors.ts';
 
 /**
  * `berth node list | head -c 10`: the reader has what it wants and closes
@@ -44,4 +45,18 @@ export function formatError(error: BerthError): string {
   if (error.where.column !== undefined && error.where.input !== undefined) lines.push(caretLine(error.where.input, error.where.column));
   for (const more of error.more) lines.push(`berth: ${more.message}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The error and each of its `more`, placed: where `locate` knows the place
+ * of a problem (the line of a file the server never saw), its prefix goes in
+ * front of the message and its location joins `where`.
+ */
+export function withPlaces(error: BerthError, locate: (problem: BerthError) => { prefix: string; where: ErrorLocation } | undefined): BerthError {
+  const place = (problem: BerthError): BerthError => {
+    const found = locate(problem);
+    return found ? new BerthError(problem.code, found.prefix + problem.message, { ...problem.where, ...found.where }, problem.more) : problem;
+  };
+  const first = place(error);
+  return new BerthError(first.code, first.message, first.where, error.more.map(place));
 }

@@ -24,7 +24,7 @@ import { BerthError } from '../errors.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { Store } from '../store/store.ts';
 import type { NodeBoundKind } from '../inventory/incarnation.ts';
-import { armingState } from './arming.ts';
+import { deploymentOf } from './deployment.ts';
 
 const KIND: NodeBoundKind = 'install-deployment';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -103,20 +103,10 @@ export class InstallTokens {
     if (!deployment) return refuse('no scripted install was deployed to it');
     const expected = this.#derive(await this.#secret(), node, deployment);
     if (!timingSafeEqual(Buffer.from(expected), Buffer.from(token))) refuse('not the token of its current deployment');
-    const resolver = this.#inventory.resolver();
-    const value = (name: string) => {
-      try {
-        return resolver.value(record!, name);
-      } catch {
-        return undefined;
-      }
-    };
-    if (value('deployment.pending_profile') !== deployment.profile) refuse(`its pending profile is no longer ${deployment.profile}`);
-    if (value('deployment.lock') === 'locked') refuse('deployment.lock is locked');
-    if (needArmed) {
-      const armed = armingState(value('deployment.armed'));
-      if (!armed.armed) refuse(`it is not armed (${armed.why})`);
-    }
+    const now = deploymentOf(this.#inventory, node);
+    if (now.pending !== deployment.profile) refuse(`its pending profile is no longer ${deployment.profile}`);
+    if (now.lock === 'locked') refuse('deployment.lock is locked');
+    if (needArmed && !now.arming.armed) refuse(`it is not armed (${now.arming.why})`);
     return deployment;
   }
 

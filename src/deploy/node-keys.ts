@@ -22,7 +22,7 @@ import { BerthError } from '../errors.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import type { Store } from '../store/store.ts';
 import type { NodeBoundKind } from '../inventory/incarnation.ts';
-import { armingState } from './arming.ts';
+import { DEPLOYMENT, deploymentOf } from './deployment.ts';
 
 const KIND: NodeBoundKind = 'node-key';
 
@@ -52,24 +52,16 @@ export class NodeKeyService {
   }
 
   async grant(node: string, ip: string): Promise<{ key: string; arming: string }> {
-    const record = this.#inventory.node(node);
-    if (!record) throw new BerthError('BERTH_FORBIDDEN', `no key for '${node}': not a node berth knows`);
-    const resolver = this.#inventory.resolver();
-    const value = (name: string) => {
-      try {
-        return resolver.value(record, name);
-      } catch {
-        return undefined;
-      }
-    };
-    if (value('deployment.lock') === 'locked') {
+    if (!this.#inventory.node(node)) throw new BerthError('BERTH_FORBIDDEN', `no key for '${node}': not a node berth knows`);
+    const deployment = deploymentOf(this.#inventory, node);
+    if (deployment.lock === 'locked') {
       throw new BerthError('BERTH_FORBIDDEN', `no key for ${node}: deployment.lock is locked (unlock with: berth node set ${node} deployment.lock=unlocked)`, { node });
     }
-    const armed = armingState(value('deployment.armed'));
+    const armed = deployment.arming;
     if (!armed.armed) throw new BerthError('BERTH_FORBIDDEN', `no key for ${node}: it is not armed (${armed.why}); arm it with berth deploy or: berth node set ${node} deployment.armed=once`, { node });
     this.#check.checkRequester(node, ip);
     // Disarm first: a crash between the two writes then leaves a node without a key (ask again after re-arming), never an armed node with one.
-    if (armed.mode === 'once') await this.#inventory.changeNodes([node], { unset: ['deployment.armed'] });
+    if (armed.mode === 'once') await this.#inventory.changeNodes([node], { unset: [DEPLOYMENT.armed] });
     const key = randomBytes(32).toString('base64url');
     const incarnation = this.#inventory.incarnation(node)!;
     const stored: StoredNodeKey = { sha256: sha256(key), incarnation, created: new Date().toISOString(), grantedTo: ip };

@@ -11,7 +11,7 @@
  */
 import { BerthError } from '../errors.ts';
 import type { Inventory } from '../inventory/inventory.ts';
-import { inSubnet } from '../server/boot-network-config.ts';
+import { addressInSubnet } from '../util/ipv4.ts';
 import type { GrantCheck } from './node-keys.ts';
 
 export interface RequesterCheck {
@@ -25,7 +25,7 @@ export function requesterCheck(inventory: Inventory, subnets: () => string[], le
     const ip = rawIp.replace(/^::ffff:/, '');
     if (!inventory.node(node)) return `${node} is not a node berth knows`;
     const networks = subnets();
-    if (networks.length > 0 && !networks.some((s) => inSubnet(ip, s))) return `${ip} is not on a provisioning network (${networks.join(', ')})`;
+    if (networks.length > 0 && !networks.some((s) => addressInSubnet(ip, s))) return `${ip} is not on a provisioning network (${networks.join(', ')})`;
     const resolved = inventory.resolveNode(node, (a) => /^net\.[^.]+\.ipv4_address$/.test(a));
     const own = new Set(Object.values(resolved).map((r) => r.value?.split('/')[0]).filter((v): v is string => v !== undefined));
     for (const lease of leases()) if (lease.node === node) own.add(lease.address);

@@ -6,14 +6,16 @@
  * node, and use up a `once` arming (a node that booted on the key sealed in
  * its TPM never asked for one, yet the boot used the arming all the same).
  */
-export function reportedStateChange(state: string, value: (attribute: string) => string | undefined): { set: Record<string, string>; unset: string[] } {
-  const set: Record<string, string> = { 'deployment.state': state };
+import { DEPLOYMENT } from './deployment.ts';
+import type { Deployment } from './deployment.ts';
+
+export function reportedStateChange(state: string, deployment: Deployment): { set: Record<string, string>; unset: string[] } {
+  const set: Record<string, string> = { [DEPLOYMENT.state]: state };
   const unset: string[] = [];
   if (state === 'booted' || state === 'installed') {
-    const pending = value('deployment.pending_profile');
-    if (pending) set['deployment.profile'] = pending;
-    if (value('deployment.lock') === 'autolock') set['deployment.lock'] = 'locked';
-    if (value('deployment.armed') === 'once') unset.push('deployment.armed');
+    if (deployment.pending) set[DEPLOYMENT.current] = deployment.pending;
+    if (deployment.lock === 'autolock') set[DEPLOYMENT.lock] = 'locked';
+    if (deployment.armed === 'once') unset.push(DEPLOYMENT.armed);
   }
   return { set, unset };
 }

@@ -17,6 +17,8 @@ import type { ImageRepository } from '../images/repository/image-repository.ts';
 import { profileBoot } from '../profiles/profile-boot.ts';
 import type { ProfileRepository } from '../profiles/profile-repository.ts';
 import type { InstallService } from '../installs/install-service.ts';
+import { DEPLOYMENT, deploymentOf } from './deployment.ts';
+import type { InstallTokens } from './install-tokens.ts';
 import { armingState } from './arming.ts';
 
 export interface DeploymentStarted {
@@ -28,15 +30,21 @@ export interface DeploymentStarted {
   arm: string;
 }
 
+/** What a deployment reads and writes; the composition root's Services is one. */
+export interface DeploymentDeps {
+  inventory: Inventory;
+  profiles: ProfileRepository;
+  images: ImageRepository;
+  installs: InstallService;
+  installTokens: InstallTokens;
+}
+
 export async function startDeployment(
-  inventory: Inventory,
-  profiles: ProfileRepository,
-  images: ImageRepository,
-  range: string,
-  profileName: string,
-  arm: string,
-  installs?: InstallService,
+  deps: DeploymentDeps,
+  request: { range: string; profile: string; arm: string },
 ): Promise<DeploymentStarted> {
+  const { inventory, profiles, images, installs, installTokens } = deps;
+  const { range, profile: profileName, arm } = request;
   const nodes = inventory.expand(range);
   if (nodes.length === 0) throw new BerthError('BERTH_NOT_FOUND', `'${range}' selects no nodes`);
   const arming = armingState(arm);
@@ -44,23 +52,16 @@ export async function startDeployment(
   const profile = await profiles.read(profileName);
   const boot = await profileBoot(profile, profiles.folder(profileName), images);
   const resolver = inventory.resolver();
-  const locked = nodes.filter((n) => {
-    try {
-      return resolver.value(inventory.node(n)!, 'deployment.lock') === 'locked';
-    } catch {
-      return false;
-    }
-  });
+  const locked = nodes.filter((n) => deploymentOf(inventory, n, resolver).lock === 'locked');
   if (locked.length > 0) {
     throw new BerthError('BERTH_CONFLICT', `deployment.lock is locked on ${compressNodes(locked)}; unlock them first (berth node set ${compressNodes(locked)} deployment.lock=unlocked)`);
   }
   if (profile.kind === 'install') {
-    if (!installs) throw new BerthError('BERTH_UNAVAILABLE', 'this server has no scripted-install service');
     // Every node's answer file renders and passes its family's checker, or nothing is armed.
     await installs.preflight(profileName, nodes);
-    await installs.tokens.begin(nodes, profileName);
+    await installTokens.begin(nodes, profileName);
   }
-  await inventory.changeNodes(nodes, { set: { 'deployment.pending_profile': profileName, 'deployment.armed': arm, 'deployment.state': 'pending' } });
+  await inventory.changeNodes(nodes, { set: { [DEPLOYMENT.pending]: profileName, [DEPLOYMENT.armed]: arm, [DEPLOYMENT.state]: 'pending' } });
   const boots =
     boot.files.from === 'image' ? `${boot.files.image}@${boot.files.version}` : boot.files.from === 'media' ? `the installer of ${boot.files.media}` : `kernel profile ${profileName}`;
   return { nodes, noderange: compressNodes(nodes), profile: profileName, boots, arm };

@@ -17,7 +17,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
 import type { Inventory } from '../inventory/inventory.ts';
-import type { InstallTokens } from '../deploy/install-tokens.ts';
 import type { MediaRecord } from '../media/media.ts';
 import type { MediaRepository } from '../media/media-repository.ts';
 import { ANSWER_TEMPLATE } from '../profiles/profile.ts';
@@ -69,13 +68,11 @@ export class InstallService {
   readonly #inventory: Inventory;
   readonly #profiles: ProfileRepository;
   readonly media: MediaRepository;
-  readonly tokens: InstallTokens;
 
-  constructor(options: { inventory: Inventory; profiles: ProfileRepository; media: MediaRepository; tokens: InstallTokens }) {
+  constructor(options: { inventory: Inventory; profiles: ProfileRepository; media: MediaRepository }) {
     this.#inventory = options.inventory;
     this.#profiles = options.profiles;
     this.media = options.media;
-    this.tokens = options.tokens;
   }
 
   /** The URLs a node's installer uses, on the boot HTTP server at `base` (http://host:port). */

@@ -13,6 +13,9 @@ import type { TarFile } from '../util/tar.ts';
 const NODE_SIDE = join(import.meta.dirname, '../node-side');
 
 const FILES: { source: string; target: string; mode: number }[] = [
+  // The helpers the post script and the commands below source: the node API, the script runner.
+  { source: 'core/berth-api.sh', target: 'usr/lib/berth/berth-api.sh', mode: 0o644 },
+  { source: 'core/berth-scripts.sh', target: 'usr/lib/berth/berth-scripts.sh', mode: 0o644 },
   { source: 'bin/berth-report', target: 'usr/lib/berth/berth-report', mode: 0o755 },
   { source: 'bin/berth-firstboot', target: 'usr/lib/berth/berth-firstboot', mode: 0o755 },
   { source: 'bin/berth-ssh-renew', target: 'usr/lib/berth/berth-ssh-renew', mode: 0o755 },

@@ -13,6 +13,7 @@
  * under its new name; a swap rename swaps them with the records).
  */
 import { randomUUID } from 'node:crypto';
+import { findAttribute } from './schema/index.ts';
 
 /** Store kinds keyed by node name whose documents belong to one incarnation of that node. */
 export const NODE_BOUND_KINDS = ['node-key', 'install-deployment'] as const;
@@ -27,9 +28,21 @@ export function newIncarnation(): string {
   return randomUUID();
 }
 
-/** Attributes naming the machine itself: a new value means another machine under the same name. */
+/** Answers per attribute name: asked for every attribute of every node a change touches. */
+const identityByName = new Map<string, boolean>();
+
+/**
+ * Attributes naming the machine itself (the schema's `hardwareIdentity`: MAC
+ * addresses, the SMBIOS UUID): a new value means another machine under the same name.
+ */
 export function isHardwareIdentity(attribute: string): boolean {
-  return attribute === 'id.uuid' || /^net\.[^.]+\.hwaddr$/.test(attribute);
+  let identity = identityByName.get(attribute);
+  if (identity === undefined) {
+    identity = findAttribute(attribute)?.hardwareIdentity === true;
+    if (identityByName.size > 10_000) identityByName.clear();
+    identityByName.set(attribute, identity);
+  }
+  return identity;
 }
 
 /** Whether `after` replaces a machine identity `before` had (a first value, where there was none, does not). */

@@ -8,7 +8,10 @@
 import { BerthError } from '../errors.ts';
 import type { ErrorLocation } from '../errors.ts';
 import type { JsonValue, Store } from '../store/store.ts';
+import { previewDraft } from './change-preview.ts';
+import type { DryRun, NodePreview } from './change-preview.ts';
 import { Draft } from './draft.ts';
+import { throwIfAny } from './problems.ts';
 import { hardwareIdentityChanged, newIncarnation, NODE_BOUND_KINDS } from './incarnation.ts';
 import { EVERYTHING, nameProblem } from './model.ts';
 import type { GroupRecord, InventoryReader, NodeRecord, ResolvedAttribute } from './model.ts';
@@ -17,7 +20,7 @@ import { checkAssignment, checkChangeSize, checkResolvedNodes } from './validate
 import { expandNoderange } from './noderange/expand.ts';
 import type { NoderangeContext } from './noderange/context.ts';
 import { naturalSort } from './noderange/natural-sort.ts';
-import { isSecretAttribute, requireAttribute } from './schema/index.ts';
+import { isSecretAttribute, requireAttribute, requireAttributePattern } from './schema/index.ts';
 
 const NODE_KIND = 'node';
 const GROUP_KIND = 'group';
@@ -38,6 +41,10 @@ export interface AttributeChange {
   unset?: string[];
   /** Replaces the node's group list (nodes only). */
   groups?: string[];
+  /** Appended to each node's group list where not already in it (nodes only; not with `groups`). */
+  addGroups?: string[];
+  /** Taken out of each node's group list where present (nodes only; not with `groups`). */
+  removeGroups?: string[];
 }
 
 export interface NodeDefinition {
@@ -121,10 +128,11 @@ export class Inventory implements InventoryReader {
     return new Resolver(this);
   }
 
-  /** The noderange grammar's view: groups, members and resolved attribute values. */
+  /** The noderange grammar's view: groups, members, resolved attribute values, and which attribute names exist. */
   noderangeContext(): NoderangeContext {
     const resolver = this.resolver();
     return {
+      checkAttribute: requireAttributePattern,
       nodeNames: () => this.nodeNames(),
       hasNode: (name) => this.#nodes.has(name),
       groupMembers: (name) => (this.#groups.has(name) ? this.members(name) : undefined),
@@ -173,59 +181,75 @@ export class Inventory implements InventoryReader {
 
   // ---- changing ------------------------------------------------------------
 
-  defineNodes(definitions: NodeDefinition[]): Promise<string[]> {
+  defineNodes(definitions: NodeDefinition[], dryRun?: DryRun): Promise<string[]> {
     return this.#exclusive(async () => {
       checkChangeSize(definitions.length, 'defines');
       const draft = new Draft(this);
       const problems: BerthError[] = [];
       const seen = new Set<string>();
+      // Every definition is checked and every problem reported, each naming its node (a CSV of 500 rows has more than one typo).
+      const clean: string[] = [];
+      // An unknown attribute name is one problem, not one per node that has the column.
+      const unknown = new Set<string>();
       for (const definition of definitions) {
         const { name } = definition;
         const problem = nameProblem(name);
-        if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { node: name });
+        if (problem) {
+          problems.push(new BerthError('BERTH_BAD_INPUT', problem, { node: name }));
+          continue;
+        }
         if (seen.has(name) || this.#nodes.has(name)) {
-          throw new BerthError('BERTH_EXISTS', `node '${name}' already exists`, { node: name });
+          problems.push(new BerthError('BERTH_EXISTS', `node '${name}' already exists`, { node: name }));
+          continue;
         }
         if (this.#groups.has(name)) {
-          throw new BerthError('BERTH_EXISTS', `'${name}' is already a group name; nodes and groups share one namespace`, { node: name });
+          problems.push(new BerthError('BERTH_EXISTS', `'${name}' is already a group name; nodes and groups share one namespace`, { node: name }));
+          continue;
         }
         seen.add(name);
-        const record: NodeRecord = { name, groups: this.#checkGroupList(definition.groups ?? [], name), attributes: {} };
+        const before = problems.length;
+        const record: NodeRecord = { name, groups: this.#checkGroupList(definition.groups ?? [], name, problems), attributes: {} };
         for (const [attribute, raw] of Object.entries(definition.attributes ?? {})) {
-          record.attributes[attribute] = checkAssignment(attribute, raw, { node: name });
+          if (unknown.has(attribute)) continue;
+          const value = collect(problems, 'node', name, () => checkAssignment(attribute, raw, { node: name }));
+          if (value !== undefined) record.attributes[attribute] = value;
+          else if (problems.at(-1)!.code === 'BERTH_UNKNOWN_ATTRIBUTE') unknown.add(attribute);
         }
         draft.putNode(record);
         draft.incarnations.set(name, newIncarnation());
+        if (problems.length === before) clean.push(name);
       }
-      checkResolvedNodes(draft, [...seen], problems);
+      // Expressions and uniqueness over the nodes that passed: a dropped bad value would only echo as more errors.
+      checkResolvedNodes(draft, clean, problems);
       throwIfAny(problems);
-      await this.#commit(draft);
+      await this.#commit(draft, dryRun);
       return naturalSort([...seen]);
     });
   }
 
-  changeNodes(names: readonly string[], change: AttributeChange): Promise<number> {
+  /** With `dryRun`, everything but the commit: the preview goes to `dryRun` (change-preview.ts). */
+  changeNodes(names: readonly string[], change: AttributeChange, dryRun?: DryRun): Promise<number> {
     return this.#exclusive(async () => {
       checkChangeSize(names.length, 'changes');
       const set = checkSet(change.set ?? {}, names.length === 1 ? { node: names[0]! } : {});
       const unset = checkUnset(change.unset ?? [], set);
-      const groups = change.groups === undefined ? undefined : this.#checkGroupList(change.groups);
+      const regroup = this.#groupEdit(change);
       const draft = new Draft(this);
       for (const name of names) {
         const node = this.requireNode(name);
         const attributes = { ...node.attributes, ...set };
         for (const attribute of unset) delete attributes[attribute];
-        draft.putNode({ name, groups: groups ?? node.groups, attributes });
+        draft.putNode({ name, groups: regroup ? regroup(node.groups) : node.groups, attributes });
       }
       const problems: BerthError[] = [];
       checkResolvedNodes(draft, names, problems);
       throwIfAny(problems);
-      await this.#commit(draft);
+      await this.#commit(draft, dryRun);
       return names.length;
     });
   }
 
-  removeNodes(names: readonly string[]): Promise<number> {
+  removeNodes(names: readonly string[], dryRun?: DryRun): Promise<number> {
     return this.#exclusive(async () => {
       checkChangeSize(names.length, 'removes');
       const draft = new Draft(this);
@@ -233,13 +257,13 @@ export class Inventory implements InventoryReader {
         this.requireNode(name);
         draft.removeNode(name);
       }
-      await this.#commit(draft);
+      await this.#commit(draft, dryRun);
       return names.length;
     });
   }
 
   /** `mapping` old name → new name; all renames happen in one change. */
-  renameNodes(mapping: ReadonlyMap<string, string>): Promise<number> {
+  renameNodes(mapping: ReadonlyMap<string, string>, dryRun?: DryRun): Promise<number> {
     return this.#exclusive(async () => {
       checkChangeSize(mapping.size, 'renames');
       const draft = new Draft(this);
@@ -266,7 +290,7 @@ export class Inventory implements InventoryReader {
       const problems: BerthError[] = [];
       checkResolvedNodes(draft, [...targets], problems);
       throwIfAny(problems);
-      await this.#commit(draft);
+      await this.#commit(draft, dryRun);
       return mapping.size;
     });
   }
@@ -336,25 +360,36 @@ export class Inventory implements InventoryReader {
         for (const name of this.#nodes.keys()) draft.removeNode(name);
         for (const name of this.#groups.keys()) if (name !== EVERYTHING) draft.removeGroup(name);
       }
+      // Every record is checked and every problem reported, each naming its group or node (the CLI adds the file's line).
+      const problems: BerthError[] = [];
       for (const group of groups) {
         const problem = nameProblem(group.name);
-        if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { group: group.name });
-        draft.putGroup({ ...group, attributes: checkSet(group.attributes, { group: group.name }) });
+        if (problem) {
+          problems.push(new BerthError('BERTH_BAD_INPUT', problem, { group: group.name }));
+          continue;
+        }
+        draft.putGroup({ ...group, attributes: checkEach(problems, 'group', group.name, group.attributes) });
       }
       for (const node of nodes) {
         const problem = nameProblem(node.name);
-        if (problem) throw new BerthError('BERTH_BAD_INPUT', problem, { node: node.name });
-        if (draft.group(node.name)) throw new BerthError('BERTH_EXISTS', `'${node.name}' is both a node and a group`, { node: node.name });
-        for (const group of node.groups) {
-          if (!draft.group(group)) throw new BerthError('BERTH_NOT_FOUND', `node ${node.name} is in unknown group '${group}'`, { node: node.name, group });
+        if (problem) {
+          problems.push(new BerthError('BERTH_BAD_INPUT', problem, { node: node.name }));
+          continue;
         }
-        draft.putNode({ ...node, groups: node.groups.filter((g) => g !== EVERYTHING), attributes: checkSet(node.attributes, { node: node.name }) });
+        if (draft.group(node.name)) {
+          problems.push(new BerthError('BERTH_EXISTS', `'${node.name}' is both a node and a group`, { node: node.name }));
+          continue;
+        }
+        for (const group of node.groups) {
+          if (!draft.group(group)) problems.push(new BerthError('BERTH_NOT_FOUND', `node ${node.name} is in unknown group '${group}'`, { node: node.name, group }));
+        }
+        draft.putNode({ ...node, groups: node.groups.filter((g) => g !== EVERYTHING && draft.group(g)), attributes: checkEach(problems, 'node', node.name, node.attributes) });
       }
       const affected = nodes.map((n) => n.name);
       // A merged group's existing members resolve differently now too.
       if (merge) for (const group of groups) affected.push(...this.members(group.name));
-      const problems: BerthError[] = [];
-      checkResolvedNodes(draft, [...new Set(affected)].filter((n) => draft.node(n)), problems);
+      // Expressions are evaluated once every record is well-formed: over a broken one they would only echo its problems.
+      if (problems.length === 0) checkResolvedNodes(draft, [...new Set(affected)].filter((n) => draft.node(n)), problems);
       throwIfAny(problems);
       await this.#commit(draft);
       return { nodes: nodes.length, groups: groups.length };
@@ -363,16 +398,46 @@ export class Inventory implements InventoryReader {
 
   // ---- internals -----------------------------------------------------------
 
-  #checkGroupList(groups: readonly string[], node?: string): string[] {
+  /** With `problems`, an unknown group is collected there (and left out) instead of thrown. */
+  #checkGroupList(groups: readonly string[], node?: string, problems?: BerthError[]): string[] {
     const out: string[] = [];
     for (const group of groups) {
       if (group === EVERYTHING) continue;
       if (!this.#groups.has(group)) {
-        throw new BerthError('BERTH_NOT_FOUND', `unknown group '${group}' (define it first with: berth group define ${group})`, { group, ...(node ? { node } : {}) });
+        const owner = node ? `node ${node}: ` : '';
+        const error = new BerthError('BERTH_NOT_FOUND', `${owner}unknown group '${group}' (define it first with: berth group define ${group})`, { group, ...(node ? { node } : {}) });
+        if (!problems) throw error;
+        problems.push(error);
+        continue;
       }
       if (!out.includes(group)) out.push(group);
     }
     return out;
+  }
+
+  /**
+   * What a change does to each node's group list: replace it (`groups=`), or
+   * add groups at the end and take groups out (`groups+=`, `groups-=`, as
+   * xCAT's `groups,=`) leaving the rest of each node's list as it is.
+   */
+  #groupEdit(change: AttributeChange): ((current: readonly string[]) => string[]) | undefined {
+    const { groups, addGroups, removeGroups } = change;
+    if (groups !== undefined) {
+      if (addGroups !== undefined || removeGroups !== undefined) {
+        throw new BerthError('BERTH_BAD_INPUT', 'groups replaces the whole group list; give either groups or addGroups/removeGroups, not both');
+      }
+      const list = this.#checkGroupList(groups);
+      return () => list;
+    }
+    if (addGroups === undefined && removeGroups === undefined) return undefined;
+    if (removeGroups?.includes(EVERYTHING)) {
+      throw new BerthError('BERTH_BAD_INPUT', `every node is in group '${EVERYTHING}'; it cannot be taken out`, { group: EVERYTHING });
+    }
+    const add = this.#checkGroupList(addGroups ?? []);
+    const remove = this.#checkGroupList(removeGroups ?? []);
+    const both = add.find((group) => remove.includes(group));
+    if (both !== undefined) throw new BerthError('BERTH_BAD_INPUT', `group '${both}' is both added and taken out in one change`, { group: both });
+    return (current) => [...current.filter((group) => !remove.includes(group)), ...add.filter((group) => !current.includes(group))];
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -381,9 +446,13 @@ export class Inventory implements InventoryReader {
     return result;
   }
 
-  async #commit(draft: Draft): Promise<void> {
+  async #commit(draft: Draft, dryRun?: DryRun): Promise<void> {
     if (draft.empty) return;
     const incarnations = this.#nextIncarnations(draft);
+    if (dryRun) {
+      dryRun.nodes = await this.#preview(draft, incarnations);
+      return;
+    }
     await this.#store.write((tx) => {
       // Node-bound documents (incarnation.ts) die with their incarnation and follow renames, in this same transaction.
       const moving: { kind: string; to: string; value: JsonValue }[] = [];
@@ -432,6 +501,18 @@ export class Inventory implements InventoryReader {
     }
     if (draft.nodes.size > 0) this.#sortedNodes = undefined;
     this.#version++;
+  }
+
+  /** What committing `draft` would do (change-preview.ts), with the node-bound documents #commit would delete. */
+  async #preview(draft: Draft, incarnations: ReadonlyMap<string, string | undefined>): Promise<NodePreview[]> {
+    const ending = [...incarnations].filter(([name, next]) => {
+      const current = this.#incarnations.get(name);
+      return current !== undefined && next !== current;
+    });
+    const bound = await this.#store.read((reader) =>
+      new Map(ending.map(([name]) => [name, NODE_BOUND_KINDS.filter((kind) => reader.get(kind, name) !== undefined)])),
+    );
+    return previewDraft(this, draft, (name) => bound.get(name) ?? []);
   }
 
   /** Each node the draft touches → its incarnation after the change (undefined: removed). */
@@ -511,10 +592,24 @@ function checkUnset(unset: readonly string[], set: Record<string, string>): stri
   return [...unset];
 }
 
-function throwIfAny(problems: BerthError[]): void {
-  if (problems.length === 0) return;
-  const [first, ...rest] = problems;
-  const shown = rest.slice(0, 19);
-  const suffix = problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : '';
-  throw new BerthError(first!.code, first!.message + suffix, first!.where, shown);
+/** Runs one check of a node's or group's record; its problem is collected, naming the owner, instead of thrown. */
+function collect<T>(problems: BerthError[], kind: 'node' | 'group', name: string, check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof BerthError)) throw e;
+    const named = e.message.startsWith(`${name}:`) || new RegExp(`\\b${kind} ${name.replaceAll('.', '\\.')}\\b`).test(e.message);
+    problems.push(named ? e : new BerthError(e.code, `${kind} ${name}: ${e.message}`, e.where, e.more));
+    return undefined;
+  }
+}
+
+/** checkSet attribute by attribute, collecting each problem: the valid assignments. */
+function checkEach(problems: BerthError[], kind: 'node' | 'group', name: string, set: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [attribute, raw] of Object.entries(set)) {
+    const checked = collect(problems, kind, name, () => checkSet({ [attribute]: raw }, kind === 'node' ? { node: name } : { group: name }));
+    if (checked) Object.assign(out, checked);
+  }
+  return out;
 }

@@ -2,14 +2,16 @@
  * Checks that run before any change is written: each assignment on its own
  * (known attribute, well-typed value or well-formed expression), then every
  * affected node as a whole (expressions evaluate to well-typed values, no two
- * nodes claim one MAC address or SMBIOS UUID).
+ * nodes claim one MAC address, SMBIOS UUID, IPv4 address or host name:
+ * uniqueness.ts).
  */
 import { BerthError } from '../errors.ts';
 import type { ErrorLocation } from '../errors.ts';
 import { isExpression } from './expressions/index.ts';
 import type { InventoryReader } from './model.ts';
 import { Resolver } from './resolver.ts';
-import { requireAttribute, validateAttributeValue, valueSizeProblem } from './schema/index.ts';
+import { checkUnique, isUniqueAttribute } from './uniqueness.ts';
+import { requireSettableAttribute, validateAttributeValue, valueSizeProblem } from './schema/index.ts';
 
 /**
  * Most nodes one change may define, modify, rename or remove. A change is
@@ -32,9 +34,6 @@ export function checkChangeSize(count: number, verb: string): void {
   );
 }
 
-/** Attributes that identify one machine; two nodes with the same value would boot each other's config. */
-const UNIQUE = /^(net\.[^.]+\.hwaddr|id\.uuid)$/;
-
 /** Returns the value to store: normalized if literal, the expression text if an expression. */
 export function checkAssignment(attribute: string, raw: string, where: ErrorLocation): string {
   // First, and for expressions too: nothing larger is parsed, compiled or copied.
@@ -44,8 +43,16 @@ export function checkAssignment(attribute: string, raw: string, where: ErrorLoca
     throw new BerthError('BERTH_ATTRIBUTE_TYPE', `${attribute}${owner}: ${tooLarge}`, { ...where, attribute });
   }
   try {
-    requireAttribute(attribute);
+    const spec = requireSettableAttribute(attribute);
     if (isExpression(raw)) {
+      if (spec.hardwareIdentity) {
+        throw new BerthError(
+          'BERTH_BAD_INPUT',
+          `${attribute} names the machine itself and cannot be an expression ('${excerpt(raw)}'): ` +
+            'the value would be derived anew when the node is renamed or regrouped, and a physical address does not change with a name; ' +
+            'set the literal value on each node (berth node define --csv takes one per line)',
+        );
+      }
       Resolver.compile(raw);
       return raw;
     }
@@ -68,7 +75,7 @@ export function checkResolvedNodes(draft: InventoryReader, names: readonly strin
     const node = draft.node(name);
     if (!node) continue;
     for (const attribute of resolver.attributeNames(node)) {
-      if (UNIQUE.test(attribute)) uniqueSeen = true;
+      if (!uniqueSeen && isUniqueAttribute(attribute)) uniqueSeen = true;
       const resolved = resolver.resolve(node, attribute);
       if (!resolved || resolved.expression === undefined) continue;
       if (resolved.error !== undefined) {
@@ -95,34 +102,4 @@ export function checkResolvedNodes(draft: InventoryReader, names: readonly strin
 /** A value as quoted in a message: a 64 KiB result is not worth repeating whole. */
 function excerpt(value: string): string {
   return value.length <= 200 ? value : `${value.slice(0, 200)}… (${value.length} characters)`;
-}
-
-function checkUnique(draft: InventoryReader, resolver: Resolver, names: readonly string[], problems: BerthError[]): void {
-  const changed = new Set(names);
-  const allNames = draft.nodeNames();
-  const owners = new Map<string, string>();
-  const visit = (name: string): void => {
-    const node = draft.node(name);
-    if (!node) return;
-    for (const attribute of resolver.attributeNames(node)) {
-      if (!UNIQUE.test(attribute)) continue;
-      let value: string | undefined;
-      try {
-        value = resolver.value(node, attribute);
-      } catch {
-        continue;
-      }
-      if (value === undefined) continue;
-      const kind = attribute === 'id.uuid' ? 'uuid' : 'hwaddr';
-      const key = `${kind}=${value}`;
-      const owner = owners.get(key);
-      if (owner !== undefined && owner !== name && (changed.has(name) || changed.has(owner))) {
-        problems.push(
-          new BerthError('BERTH_CONFLICT', `${name}: ${attribute} ${value} is already used by node ${owner}`, { node: name, attribute }),
-        );
-      } else owners.set(key, name);
-    }
-  };
-  for (const name of names) visit(name);
-  for (const name of allNames) if (!changed.has(name)) visit(name);
 }

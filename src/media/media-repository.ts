@@ -13,14 +13,14 @@
  * Hidden names under media/ (`.partial-*`, `.removing-*`, `.identify-*`,
  * `.<name>.lock`) are the work of imports and removals; list() skips them.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { BerthError } from '../errors.ts';
-import { acquireLockFile } from '../server/instance-lock.ts';
-import type { InstanceLock } from '../server/instance-lock.ts';
-import type { StateDirLayout } from '../server/state-dir.ts';
+import { acquireLockFile } from '../state/lock-file.ts';
+import type { InstanceLock } from '../state/lock-file.ts';
+import { hiddenSibling, removePublished, syncPath, withStagedDir } from '../state/staged-dir.ts';
+import type { StateDirLayout } from '../state/state-dir.ts';
 import { readIfExists, writeAtomic } from '../util/files.ts';
 import { run, SubprocessError } from '../util/run.ts';
 import { extractIso, identifyIso } from './extract.ts';
@@ -135,10 +135,7 @@ export class MediaRepository {
     }
     const lock = await this.#lock(name);
     try {
-      const gone = join(this.state.media, hiddenName('removing', name));
-      await rename(dir, gone);
-      await syncPath(this.state.media);
-      await rm(gone, { recursive: true, force: true });
+      await removePublished(dir, { sync: true });
     } finally {
       await lock.release();
     }
@@ -167,7 +164,7 @@ export class MediaRepository {
       // The live installer loop-mounts the ISO it downloads and looks for casper/ in it; it never boots from it, so
       // an ISO made from the folder serves as well as the original.
       const iso = await freeName(partial, `${name}.iso`);
-      const temp = join(this.state.media, hiddenName('partial', `${name}.iso`));
+      const temp = hiddenSibling(join(this.state.media, `${name}.iso`), 'partial');
       try {
         await run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-V', volumeId(found.label), '-o', temp, partial]);
         await rename(temp, join(partial, iso));
@@ -203,46 +200,35 @@ export class MediaRepository {
         );
       }
 
-      const partial = join(this.state.media, hiddenName('partial', name));
-      await mkdir(partial, { mode: 0o755 });
       try {
-        const added = await fill(partial, name, identity);
-        for (const part of [identity.kernel, ...identity.initrds]) {
-          if (!(await stat(join(partial, part)).catch(() => undefined))?.isFile()) {
-            throw new BerthError('BERTH_INTERNAL', `${part} was identified on ${source.path} but is not in the copy at ${partial}`);
+        const record = await withStagedDir(dir, async (partial) => {
+          const added = await fill(partial, name, identity);
+          for (const part of [identity.kernel, ...identity.initrds]) {
+            if (!(await stat(join(partial, part)).catch(() => undefined))?.isFile()) {
+              throw new BerthError('BERTH_INTERNAL', `${part} was identified on ${source.path} but is not in the copy at ${partial}`);
+            }
           }
-        }
-        const record: MediaRecord = {
-          name,
-          distro: identity.distro,
-          version: identity.version,
-          arch: identity.arch,
-          family: identity.family,
-          label: identity.label,
-          kernel: identity.kernel,
-          initrds: identity.initrds,
-          ...(added.iso ? { iso: added.iso } : {}),
-          evidence: [...identity.evidence, ...(added.evidence ?? [])],
-          source,
-          imported: new Date().toISOString(),
-        };
-        await writeAtomic(join(partial, MEDIA_RECORD), `${JSON.stringify(record, null, 2)}\n`, 0o644);
-        // One syncfs for the gigabytes just copied, rather than an fsync per file, before the rename publishes them.
-        await run('sync', ['--file-system', partial]);
-        await syncPath(join(partial, MEDIA_RECORD));
-        if (present) {
-          const gone = join(this.state.media, hiddenName('removing', name));
-          await rename(dir, gone);
-          await rename(partial, dir);
-          await syncPath(this.state.media);
-          await rm(gone, { recursive: true, force: true });
-        } else {
-          await rename(partial, dir);
-          await syncPath(this.state.media);
-        }
+          const record: MediaRecord = {
+            name,
+            distro: identity.distro,
+            version: identity.version,
+            arch: identity.arch,
+            family: identity.family,
+            label: identity.label,
+            kernel: identity.kernel,
+            initrds: identity.initrds,
+            ...(added.iso ? { iso: added.iso } : {}),
+            evidence: [...identity.evidence, ...(added.evidence ?? [])],
+            source,
+            imported: new Date().toISOString(),
+          };
+          await writeAtomic(join(partial, MEDIA_RECORD), `${JSON.stringify(record, null, 2)}\n`, 0o644);
+          await syncPath(join(partial, MEDIA_RECORD));
+          // Publishing runs one syncfs for the gigabytes just copied, rather than an fsync per file.
+          return record;
+        }, { purpose: 'partial', replace: present !== undefined, sync: 'filesystem' });
         return { record, unchanged: false };
       } catch (e) {
-        await rm(partial, { recursive: true, force: true }).catch(() => {});
         throw noSpace(e, this.state.media, name);
       }
     } finally {
@@ -283,11 +269,6 @@ function sameSource(existing: MediaRecord, identity: MediaIdentity, source: Medi
   );
 }
 
-/** `.partial-<pid>-<random>-<name>`: the name last, so a leftover is told apart from another media's whose name starts the same. */
-function hiddenName(kind: 'partial' | 'removing', name: string): string {
-  return `.${kind}-${process.pid}-${randomBytes(4).toString('hex')}-${name}`;
-}
-
 /** `wanted`, or `<stem>-<n>.iso` if the media itself has a file of that name. */
 async function freeName(dir: string, wanted: string): Promise<string> {
   let candidate = wanted;
@@ -312,15 +293,6 @@ function processAlive(pid: number): boolean {
 function noSpace(e: unknown, where: string, name: string): unknown {
   const full = (e as NodeJS.ErrnoException).code === 'ENOSPC' || (e instanceof SubprocessError && /No space left on device/i.test(e.stderr));
   return full ? new BerthError('BERTH_NO_SPACE', `no space left under ${where} while importing media '${name}'; nothing was kept`) : e;
-}
-
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Checks media.json's shape: a damaged record is reported as damaged, not as a crash later. */

@@ -6,11 +6,11 @@
  * boot script is made; checking them when the profile is defined turns a
  * typo into an error now instead of a node that boots wrong later.
  */
-import { firstUnsafeCharacter } from '../boot/ipxe/scripts.ts';
 import { BerthError } from '../errors.ts';
 import { compileExpression } from '../inventory/expressions/index.ts';
 import type { CompiledExpression } from '../inventory/expressions/index.ts';
 import { quote } from '../inventory/schema/validators/rejection.ts';
+import { firstUnsafeCharacter, IPXE_WORD_CHARACTERS } from '../util/ipxe-text.ts';
 import type { BootMethod } from './profile.ts';
 
 /**
@@ -39,7 +39,7 @@ export function checkKernelArgs(text: string, kind: 'image' | 'kernel'): Compile
     throw new BerthError(
       'BERTH_BAD_INPUT',
       `${quote(text[unsafe]!)} at column ${unsafe + 1} cannot be passed through an iPXE script (it would arrive as '_'); ` +
-        'use letters, digits, spaces and _ . , : / = @ + % ( ) ? [ ] -',
+        `use words of ${IPXE_WORD_CHARACTERS}, separated by single spaces`,
       { column: unsafe + 1, input: text },
     );
   }

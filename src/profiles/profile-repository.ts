@@ -14,11 +14,11 @@
  * at every boot, so it never sees half of one. (Profile names cannot start
  * with a dot, so the hidden folders never collide with a profile.)
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
 import { naturalSort } from '../inventory/noderange/natural-sort.ts';
+import { removePublished, withStagedDir } from '../state/staged-dir.ts';
 import { readIfExists, writeAtomic } from '../util/files.ts';
 import { formatProfileFile, parseProfileFile, PROFILE_FILE } from './profile-file.ts';
 import { profileNameProblem, requireProfileName } from './profile-name.ts';
@@ -72,18 +72,16 @@ export class ProfileRepository {
    */
   async create(profile: Profile, files: Record<string, string> = {}): Promise<void> {
     const target = this.folder(profile.name);
-    const partial = join(this.dir, `.new-${profile.name}-${randomBytes(4).toString('hex')}`);
-    await mkdir(this.dir, { recursive: true, mode: 0o755 });
-    await makeDir(partial);
     try {
-      await writeFile(join(partial, PROFILE_FILE), formatProfileFile(profile), { mode: 0o644 });
-      await chmod(join(partial, PROFILE_FILE), 0o644);
-      for (const folder of SCRIPT_FOLDERS) await makeDir(join(partial, folder));
-      for (const [name, content] of Object.entries(files)) await writeFile(join(partial, name), content, { mode: 0o644 });
-      // rename() fails on a folder that has anything in it: that is the existence check, without a race.
-      await rename(partial, target);
+      // Publishing fails on a folder that has anything in it: that is the existence check, without a race.
+      await withStagedDir(target, async (partial) => {
+        await chmod(partial, 0o755);
+        await writeFile(join(partial, PROFILE_FILE), formatProfileFile(profile), { mode: 0o644 });
+        await chmod(join(partial, PROFILE_FILE), 0o644);
+        for (const folder of SCRIPT_FOLDERS) await makeDir(join(partial, folder));
+        for (const [name, content] of Object.entries(files)) await writeFile(join(partial, name), content, { mode: 0o644 });
+      });
     } catch (e) {
-      await rm(partial, { recursive: true, force: true });
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') {
         throw new BerthError('BERTH_EXISTS', `profile '${profile.name}' already exists (${target}); change it with: berth profile set ${profile.name} ...`);
@@ -102,14 +100,7 @@ export class ProfileRepository {
 
   /** Removes the profile's folder with everything in it (scripts, a kernel profile's files). */
   async remove(name: string): Promise<void> {
-    const gone = join(this.dir, `.removing-${name}-${randomBytes(4).toString('hex')}`);
-    try {
-      await rename(this.folder(name), gone);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new BerthError('BERTH_NOT_FOUND', `no profile named '${name}'`);
-      throw e;
-    }
-    await rm(gone, { recursive: true, force: true });
+    if (!(await removePublished(this.folder(name)))) throw new BerthError('BERTH_NOT_FOUND', `no profile named '${name}'`);
   }
 
   /**

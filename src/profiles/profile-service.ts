@@ -9,15 +9,14 @@
 import { BerthError } from '../errors.ts';
 import { formatImageRef, parseImageRef } from '../images/repository/image-ref.ts';
 import type { ImageRef } from '../images/repository/image-ref.ts';
-import { ImageRepository } from '../images/repository/image-repository.ts';
+import type { ImageRepository } from '../images/repository/image-repository.ts';
 import type { CompiledExpression } from '../inventory/expressions/index.ts';
 import type { Inventory } from '../inventory/inventory.ts';
 import { compressNodes } from '../inventory/noderange/compress.ts';
-import { stateDirLayout } from '../server/state-dir.ts';
 import { checkKernelArgs } from './kernel-args.ts';
 import { profileBoot } from './profile-boot.ts';
 import { requireProfileName } from './profile-name.ts';
-import { ProfileRepository } from './profile-repository.ts';
+import type { ProfileRepository } from './profile-repository.ts';
 import type { ProfileScripts } from './profile-repository.ts';
 import { profileUsage, usageOf } from './profile-usage.ts';
 import type { ProfileUsage } from './profile-usage.ts';
@@ -68,11 +67,10 @@ export class ProfileService {
   readonly #inventory: Inventory;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(stateDir: string, inventory: Inventory) {
-    const layout = stateDirLayout(stateDir);
-    this.profiles = new ProfileRepository(layout.profiles);
-    this.images = new ImageRepository(layout);
-    this.#inventory = inventory;
+  constructor(options: { profiles: ProfileRepository; images: ImageRepository; inventory: Inventory }) {
+    this.profiles = options.profiles;
+    this.images = options.images;
+    this.#inventory = options.inventory;
   }
 
   define(definition: ProfileDefinition): Promise<ProfileView> {

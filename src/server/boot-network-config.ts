@@ -2,8 +2,8 @@
  * One entry of `boot.networks` in berth.yaml: a network berth boots nodes on,
  * with its DHCP mode. Checked as a whole so every mistake names its key.
  */
-import { isIPv4 } from 'node:net';
 import type { DhcpNetworkConfig } from '../boot/dhcp/network.ts';
+import { addressInSubnet, parseIpv4 } from '../util/ipv4.ts';
 
 /** The DHCP server's own description of a network: the config file is just where it comes from. */
 export type BootNetworkConfig = DhcpNetworkConfig;
@@ -11,17 +11,6 @@ export type BootNetworkConfig = DhcpNetworkConfig;
 type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
 const KEYS = ['name', 'interface', 'subnet', 'mode', 'server_address', 'gateway', 'dns_servers', 'domain', 'ntp_servers', 'pool', 'lease_seconds', 'uefi_loader', 'relays'];
-
-export function ipv4ToNumber(ip: string): number {
-  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
-export function inSubnet(ip: string, subnet: string): boolean {
-  const [base, bits] = subnet.split('/');
-  const prefix = Number(bits);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return ((ipv4ToNumber(ip) & mask) >>> 0) === ((ipv4ToNumber(base!) & mask) >>> 0);
-}
 
 export function checkBootNetwork(value: unknown): Result<BootNetworkConfig> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -35,19 +24,19 @@ export function checkBootNetwork(value: unknown): Result<BootNetworkConfig> {
   const at = (key: string, message: string): Result<never> => ({ ok: false, message: `network ${name}: ${key}: ${message}` });
   const subnet = v['subnet'];
   const subnetMatch = typeof subnet === 'string' ? /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(subnet) : null;
-  if (!subnetMatch || !isIPv4(subnetMatch[1]!) || Number(subnetMatch[2]) > 30) return at('subnet', `expected an IPv4 network such as 10.99.0.0/24, got ${JSON.stringify(subnet)}`);
+  if (!subnetMatch || parseIpv4(subnetMatch[1]!) === undefined || Number(subnetMatch[2]) > 30) return at('subnet', `expected an IPv4 network such as 10.99.0.0/24, got ${JSON.stringify(subnet)}`);
   const mode = v['mode'] ?? 'full';
   if (mode !== 'full' && mode !== 'proxy') return at('mode', `expected full or proxy, got ${JSON.stringify(mode)}`);
   // Relay agents allowed to forward this network's clients (RFC 3046): their giaddr and, if another, the address they send from.
   const relays = v['relays'];
-  if (relays !== undefined && (!Array.isArray(relays) || relays.length === 0 || !relays.every((x) => typeof x === 'string' && isIPv4(x)))) {
+  if (relays !== undefined && (!Array.isArray(relays) || relays.length === 0 || !relays.every((x) => typeof x === 'string' && (parseIpv4(x) !== undefined)))) {
     return at('relays', `expected a list of the relay agents' IPv4 addresses, got ${JSON.stringify(relays)}`);
   }
   const address = (key: string, required: boolean, mayBeOutside = false): Result<string | undefined> => {
     const a = v[key];
     if (a === undefined && !required) return { ok: true, value: undefined };
-    if (typeof a !== 'string' || !isIPv4(a)) return at(key, `expected an IPv4 address, got ${JSON.stringify(a)}`);
-    if (!mayBeOutside && !inSubnet(a, subnet as string)) return at(key, `${a} is not inside ${subnet as string}`);
+    if (typeof a !== 'string' || parseIpv4(a) === undefined) return at(key, `expected an IPv4 address, got ${JSON.stringify(a)}`);
+    if (!mayBeOutside && !addressInSubnet(a, subnet as string)) return at(key, `${a} is not inside ${subnet as string}`);
     return { ok: true, value: a };
   };
   // A relayed network's clients reach berth through the relay, at an address outside their subnet.
@@ -65,7 +54,7 @@ export function checkBootNetwork(value: unknown): Result<BootNetworkConfig> {
   for (const [key, field] of [['dns_servers', 'dnsServers'], ['ntp_servers', 'ntpServers']] as const) {
     const list = v[key];
     if (list === undefined) continue;
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && isIPv4(x))) return at(key, 'expected a list of IPv4 addresses');
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && (parseIpv4(x) !== undefined))) return at(key, 'expected a list of IPv4 addresses');
     config[field] = list as string[];
   }
   if (v['domain'] !== undefined) {
@@ -75,9 +64,9 @@ export function checkBootNetwork(value: unknown): Result<BootNetworkConfig> {
   if (v['pool'] !== undefined) {
     if (mode === 'proxy') return at('pool', 'a proxy network hands out no addresses; remove the pool');
     const m = typeof v['pool'] === 'string' ? /^(\d+\.\d+\.\d+\.\d+)\s*-\s*(\d+\.\d+\.\d+\.\d+)$/.exec(v['pool']) : null;
-    if (!m || !isIPv4(m[1]!) || !isIPv4(m[2]!)) return at('pool', `expected "first-last" such as "10.99.0.100-10.99.0.199", got ${JSON.stringify(v['pool'])}`);
-    if (!inSubnet(m[1]!, subnet as string) || !inSubnet(m[2]!, subnet as string)) return at('pool', `the pool must lie inside ${subnet as string}`);
-    if (ipv4ToNumber(m[1]!) > ipv4ToNumber(m[2]!)) return at('pool', 'the first address is after the last');
+    if (!m || parseIpv4(m[1]!) === undefined || parseIpv4(m[2]!) === undefined) return at('pool', `expected "first-last" such as "10.99.0.100-10.99.0.199", got ${JSON.stringify(v['pool'])}`);
+    if (!addressInSubnet(m[1]!, subnet as string) || !addressInSubnet(m[2]!, subnet as string)) return at('pool', `the pool must lie inside ${subnet as string}`);
+    if (parseIpv4(m[1]!)! > parseIpv4(m[2]!)!) return at('pool', 'the first address is after the last');
     config.pool = { start: m[1]!, end: m[2]! };
   }
   if (v['lease_seconds'] !== undefined) {

@@ -22,8 +22,9 @@ import { logLevels } from '../util/logger.ts';
 import type { LogFormat, LogLevel } from '../util/logger.ts';
 import { checkBootNetwork } from './boot-network-config.ts';
 import type { BootNetworkConfig } from './boot-network-config.ts';
-import { defaultStateDir, stateDirLayout } from './state-dir.ts';
+import { defaultStateDir, stateDirLayout } from '../state/state-dir.ts';
 import { defaultNbdPort } from '../boot/nbd/nbd-server.ts';
+import { editDistance } from '../util/closest-name.ts';
 
 export const defaultConfigPath = '/etc/berth/berth.yaml';
 /**
@@ -453,18 +454,6 @@ function suggest(name: string, prefix: string): string {
     }
   }
   return best === undefined ? '' : ` (did you mean ${best}?)`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /**

@@ -25,7 +25,7 @@ import { BerthError } from '../errors.ts';
 import { readIfExists, writeAtomic } from '../util/files.ts';
 import type { Logger } from '../util/logger.ts';
 import { run } from '../util/run.ts';
-import type { StateDirLayout } from './state-dir.ts';
+import type { StateDirLayout } from '../state/state-dir.ts';
 
 export interface PkiNames {
   /** IP addresses the server is reached at; each becomes an `IP:` subjectAltName. */

@@ -8,9 +8,11 @@ import { InstallTokens } from '../deploy/install-tokens.ts';
 import { InstallService } from '../installs/install-service.ts';
 import { MediaRepository } from '../media/media-repository.ts';
 import { ProfileRepository } from '../profiles/profile-repository.ts';
+import { ProfileService } from '../profiles/profile-service.ts';
+import { ImageRepository } from '../images/repository/image-repository.ts';
 import { getgrnam } from './group-lookup.ts';
 import { ApiServer } from '../api/api-server.ts';
-import { BootServices } from '../boot/boot-services.ts';
+import { BootServices } from './boot-services.ts';
 import { DiscoveryService } from '../boot/discovery/discovery.ts';
 import { EventLog } from '../events/event-log.ts';
 import type { Services } from '../api/services.ts';
@@ -27,10 +29,10 @@ import { provisioningCheck } from '../deploy/provisioning.ts';
 import { VERSION } from '../version.ts';
 import { loadConfig } from './config.ts';
 import type { BerthConfig, ConfigLayer } from './config.ts';
-import { acquireInstanceLock } from './instance-lock.ts';
-import type { InstanceLock } from './instance-lock.ts';
+import { acquireInstanceLock } from '../state/lock-file.ts';
+import type { InstanceLock } from '../state/lock-file.ts';
 import { ensurePki, listServerAddresses } from './pki.ts';
-import { prepareStateDir } from './state-dir.ts';
+import { prepareStateDir } from '../state/state-dir.ts';
 import { ensureSshCa } from '../ssh/ssh-ca.ts';
 
 export interface RunningServer {
@@ -55,20 +57,22 @@ export async function startServer(options: { configPath?: string; flags?: Config
     const events = new EventLog(store, log.child({ component: 'events' }));
     const discovery = await DiscoveryService.load(store, inventory, events);
     let api: ApiServer | undefined;
-    const installs = new InstallService({
-      inventory,
-      profiles: new ProfileRepository(layout.profiles),
-      media: new MediaRepository(layout),
-      tokens: new InstallTokens(store, inventory, layout.installTokenKey),
-    });
+    // Each repository and service once, here; everything else is handed them.
+    const images = new ImageRepository(layout);
+    const profiles = new ProfileRepository(layout.profiles);
+    const media = new MediaRepository(layout);
+    const installs = new InstallService({ inventory, profiles, media });
+    const installTokens = new InstallTokens(store, inventory, layout.installTokenKey);
     // What each listener may hold open, from the real descriptor limit (bin/berth raises it to the hard limit).
     const budget = descriptorBudget(openFileLimit() ?? 1024);
     log.info('connection limits', { openFiles: budget.openFiles, reserve: budget.reserve, bootHttp: budget.bootHttp.maxConnections, bootHttpPerAddress: budget.bootHttp.maxPerAddress, https: budget.https.maxConnections, httpsPerAddress: budget.https.maxPerAddress, nbd: budget.nbdConnections, tftp: budget.tftpTransfers });
     const boot = new BootServices({
       budget,
       installs,
-      stateDir: config.stateDir,
-      profilesDir: layout.profiles,
+      installTokens,
+      layout,
+      images,
+      profiles,
       ...config.boot,
       inventory,
       discovery,
@@ -85,7 +89,11 @@ export async function startServer(options: { configPath?: string; flags?: Config
       tokens: new TokenService(store),
       startedAt: new Date(),
       version: VERSION,
-      stateDir: config.stateDir,
+      layout,
+      images,
+      profiles,
+      profileService: new ProfileService({ profiles, images, inventory }),
+      media,
       events,
       discovery,
       bootStatus: () => boot.status(),
@@ -94,6 +102,7 @@ export async function startServer(options: { configPath?: string; flags?: Config
       leases: () => (boot.dhcp?.leases.all() ?? []).map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),
       sshCa,
       installs,
+      installTokens,
       nodeKeys: new NodeKeyService(
         store,
         inventory,

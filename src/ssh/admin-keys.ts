@@ -11,7 +11,7 @@
  * attribute and its options win.
  */
 import { BerthError } from '../errors.ts';
-import { parsePublicKey } from './public-key.ts';
+import { parseAuthorizedKey } from './public-key.ts';
 
 export interface AdminKeySources {
   /** The `ssh.admin_keys` value: authorized_keys lines, newline separated; `#` lines are comments. */
@@ -34,8 +34,7 @@ export function authorizedKeys(sources: AdminKeySources): string {
   const take = (raw: string, where: string) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const { options, key } = splitOptions(line, where);
-    const parsed = parsePublicKey(key, where);
+    const { options, key: parsed } = parseAuthorizedKey(line, where);
     const identity = `${parsed.type} ${parsed.base64}`;
     if (seen.has(identity)) return;
     seen.add(identity);
@@ -47,25 +46,4 @@ export function authorizedKeys(sources: AdminKeySources): string {
   });
   (sources.attribute ?? '').split(/\r?\n/).forEach((line, i) => take(line, `attribute ssh.admin_keys, line ${i + 1}`));
   return lines.length === 0 ? '' : [header, ...lines, ''].join('\n');
-}
-
-/**
- * sshd(8): options come first, comma separated, with no spaces except
- * inside double quotes. A line starting with a key type has none.
- */
-function splitOptions(line: string, where: string): { options: string; key: string } {
-  const first = line.split(/[ \t]/, 1)[0]!;
-  if (/^(ssh-|ecdsa-|sk-)/.test(first)) return { options: '', key: line };
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === '\\' && quoted) i++;
-    else if (c === '"') quoted = !quoted;
-    else if (!quoted && (c === ' ' || c === '\t')) {
-      const options = line.slice(0, i);
-      if (/[\x00-\x1f\x7f]/.test(options)) break;
-      return { options, key: line.slice(i).trimStart() };
-    }
-  }
-  throw new BerthError('BERTH_BAD_INPUT', `${where}: expected [options] type base64 [comment], got ${JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line)}`);
 }

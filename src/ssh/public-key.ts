@@ -12,8 +12,13 @@
  * into one line fail here, with a message that names where the key came from,
  * rather than later as a certificate OpenSSH will not load.
  *
- * No options prefix (`from="..." ssh-ed25519 ...`): those belong to
- * authorized_keys only, and admin-keys.ts splits them off before calling here.
+ * No options prefix (`from="..." ssh-ed25519 ...`) in `parsePublicKey`:
+ * those belong to authorized_keys lines only, read by `parseAuthorizedKey`.
+ *
+ * The one parser of OpenSSH public keys in berth: the inventory's
+ * `ssh.admin_keys` type (inventory/schema/validators/ssh-public-keys.ts)
+ * calls it too, so a value accepted when it is set is one the node's
+ * authorized_keys (admin-keys.ts) accepts at boot.
  */
 import { BerthError } from '../errors.ts';
 
@@ -21,6 +26,20 @@ export interface PublicKey {
   type: string;
   base64: string;
   comment: string;
+}
+
+/**
+ * Where the key came from, put before the reason in a BERTH_BAD_INPUT
+ * ("node n1, host key 1: ..."); or a function that throws the caller's own
+ * error for the reason (the inventory schema's ValueRejected).
+ */
+export type KeySource = string | ((reason: string) => never);
+
+function failer(where: KeySource): (reason: string) => never {
+  if (typeof where === 'function') return where;
+  return (reason) => {
+    throw new BerthError('BERTH_BAD_INPUT', `${where}: ${reason}`);
+  };
 }
 
 /** The key types OpenSSH accepts for host and user keys; DSA is gone (disabled in 7.0, removed in 9.8). */
@@ -42,10 +61,8 @@ const minimumRsaBits = 2048;
 /** Uncompressed EC points (0x04 || X || Y), by curve. */
 const ecPointLength: Record<string, number> = { nistp256: 65, nistp384: 97, nistp521: 133 };
 
-export function parsePublicKey(line: string, where: string): PublicKey {
-  const fail = (why: string): never => {
-    throw new BerthError('BERTH_BAD_INPUT', `${where}: ${why}`);
-  };
+export function parsePublicKey(line: string, where: KeySource): PublicKey {
+  const fail = failer(where);
   // Before anything is quoted back: a private key must not end up in an error message or a log.
   if (/PRIVATE KEY/.test(line)) fail('this is a private key; give the public key instead (the .pub file, or ssh-keygen -y -f <key>)');
   const text = line.trim();
@@ -72,6 +89,32 @@ export function parsePublicKey(line: string, where: string): PublicKey {
   const problem = checkBlob(type, blob);
   if (problem !== undefined) fail(`the ${type} key ${shown} ${problem}`);
   return { type, base64, comment: commentWords.join(' ') };
+}
+
+/**
+ * One authorized_keys line: optional options, then a key as parsePublicKey
+ * reads it. sshd(8): options come first, comma separated, with no spaces
+ * except inside double quotes; a line starting with a key type has none.
+ * The options are kept as written.
+ */
+export function parseAuthorizedKey(line: string, where: KeySource): { options: string; key: PublicKey } {
+  const fail = failer(where);
+  const text = line.trim();
+  if (/PRIVATE KEY/.test(text)) return { options: '', key: parsePublicKey(text, where) };
+  const first = text.split(/[ \t]/, 1)[0]!;
+  if (/^(ssh-|ecdsa-|sk-)/.test(first)) return { options: '', key: parsePublicKey(text, where) };
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && quoted) i++;
+    else if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === ' ' || c === '\t')) {
+      const options = text.slice(0, i);
+      if (/[\x00-\x1f\x7f]/.test(options)) break;
+      return { options, key: parsePublicKey(text.slice(i).trimStart(), where) };
+    }
+  }
+  return fail(`expected [options] type base64 [comment], got ${quote(text)}`);
 }
 
 /** What is wrong with the blob for its type, or undefined when it is well formed. */
@@ -124,6 +167,7 @@ function mpintBits(mpint: Buffer): number {
   return (mpint.length - i - 1) * 8 + (32 - Math.clz32(mpint[i]!));
 }
 
+/** The text as shown in a message: JSON-quoted (control characters escaped), long text cut. */
 function quote(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }

@@ -23,7 +23,7 @@ import { lstat, mkdtemp, chmod, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
-import type { StateDirLayout } from '../server/state-dir.ts';
+import type { StateDirLayout } from '../state/state-dir.ts';
 import { readIfExists, writeAtomic } from '../util/files.ts';
 import type { Logger } from '../util/logger.ts';
 import { SubprocessError, run } from '../util/run.ts';

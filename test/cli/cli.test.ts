@@ -85,29 +85,29 @@ describe('berth CLI', () => {
   test('an expression that is wrong for one member of 10,000 writes nothing', () => {
     ok(['group', 'define', 'big']);
     ok(['node', 'define', 'b[1-10000]', 'groups=big']);
-    // b9999 would get 52:54:00:00:27:0f, which `owner` already has.
-    ok(['node', 'define', 'owner', 'net.mgmt.hwaddr=52:54:00:00:27:0f']);
-    const r = d.cli(['group', 'set', 'big', 'net.mgmt.hwaddr=52:54:00:00:{n1 >> 8:02x}:{n1 & 255:02x}']);
+    // b9999 would get 10.2.39.15, which `owner` already has.
+    ok(['node', 'define', 'owner', 'net.mgmt.ipv4_address=10.2.39.15/16']);
+    const r = d.cli(['group', 'set', 'big', 'net.mgmt.ipv4_address=10.2.{n1 >> 8}.{n1 & 255}/16']);
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /b9999/);
-    assert.doesNotMatch(ok(['node', 'show', 'b1', 'net.mgmt.hwaddr']), /hwaddr/);
-    ok(['node', 'remove', 'b[1-10000],owner']);
+    assert.doesNotMatch(ok(['node', 'show', 'b1', 'net.mgmt.ipv4_address']), /ipv4/);
+    ok(['node', 'remove', 'b[1-10000],owner', '--yes']);
     ok(['group', 'remove', 'big']);
   });
 
   test('rename by expression, and group removal guarded by membership', () => {
     ok(['node', 'define', 'tmp[1-3]']);
-    const out = ok(['node', 'rename', 'tmp[1-3]', 'renamed{n1:02d}']);
+    const out = ok(['node', 'rename', 'tmp[1-3]', 'renamed{n1:02d}', '--yes']);
     assert.match(out, /tmp1 → renamed01/);
     assert.equal(ok(['node', 'list', 'renamed[01-03]', '--compress']).trim(), 'renamed[01-03]');
     ok(['group', 'define', 'scratch']);
-    ok(['node', 'set', 'renamed[01-03]', 'groups=scratch']);
+    ok(['node', 'set', 'renamed[01-03]', 'groups=scratch', '--yes']);
     const refused = d.cli(['group', 'remove', 'scratch']);
     assert.equal(refused.code, 4);
     assert.match(refused.stderr, /3 member/);
     ok(['group', 'remove', 'scratch', '--force']);
     assert.match(ok(['node', 'show', 'renamed01']), /groups: everything/);
-    ok(['node', 'remove', 'renamed[01-03]']);
+    ok(['node', 'remove', 'renamed[01-03]', '--yes']);
   });
 
   test('define from CSV', () => {
@@ -126,7 +126,7 @@ describe('berth CLI', () => {
     const yaml = ok(['inventory', 'export']);
     const file = join(d.stateDir, 'backup.yaml');
     writeFileSync(file, yaml);
-    ok(['node', 'remove', 'n[1-4]']);
+    ok(['node', 'remove', 'n[1-4]', '--yes']);
     ok(['inventory', 'import', file]);
     assert.equal(ok(['inventory', 'export']).replace(/^#.*\n/, ''), yaml.replace(/^#.*\n/, ''));
     const json = ok(['inventory', 'export', '--format', 'json']);

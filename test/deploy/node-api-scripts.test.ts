@@ -4,47 +4,20 @@
  * and only for its pending profile; the disk the install erases in boot-env.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon } from '../helpers/daemon.ts';
 import type { Daemon } from '../helpers/daemon.ts';
 import { writeFakeImageVersion } from '../helpers/fake-image-version.ts';
+import { nodeApiCaller } from '../helpers/node-api-call.ts';
 
 describe('node API: profile scripts and the install disk', () => {
   let daemon: Daemon;
-  let ca: Buffer;
+  let call: ReturnType<typeof nodeApiCaller>;
   const keys: Record<string, string> = {};
-  const call = (path: string, o: { from?: string; auth?: string; body?: unknown } = {}) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: daemon.httpsPort,
-          path,
-          method: payload ? 'POST' : 'GET',
-          ca,
-          localAddress: o.from ?? '127.0.0.1',
-          servername: 'localhost',
-          checkServerIdentity: () => undefined,
-          headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(o.auth ? { authorization: o.auth } : {}) },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
   const as = (node: string) => `BerthNode ${node}:${keys[node]}`;
-  const cli = (args: string[]) => {
-    const r = daemon.cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const cli = (args: string[]) => daemon.ok(args);
   const script = (profile: string, folder: string, name: string, text: string) => {
     const file = join(daemon.stateDir, 'profiles', profile, folder, name);
     writeFileSync(file, text);
@@ -53,7 +26,7 @@ describe('node API: profile scripts and the install disk', () => {
 
   before(async () => {
     daemon = await startDaemon();
-    ca = readFileSync(join(daemon.stateDir, 'public/ca.pem'));
+    call = nodeApiCaller(daemon);
     await writeFakeImageVersion(daemon.stateDir, 'img', 1);
     cli(['profile', 'define', 'disk', '--image', 'img@1', '--boot-method', 'installtodisk']);
     cli(['profile', 'define', 'other', '--image', 'img@1', '--boot-method', 'installtodisk']);

@@ -15,33 +15,22 @@
  *   booting the node (as its description says).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon } from '../helpers/daemon.ts';
 import type { Daemon } from '../helpers/daemon.ts';
 import { writeFakeImageVersion } from '../helpers/fake-image-version.ts';
 import { nodeApiCaller } from '../helpers/node-api-call.ts';
+import { throwawaySshPublicKey } from '../helpers/ssh-key.ts';
 
-const HOST_KEY = (() => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-hostkey-'));
-  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')]);
-  const key = readFileSync(join(dir, 'k.pub'), 'utf8').trim();
-  rmSync(dir, { recursive: true, force: true });
-  return key;
-})();
+const HOST_KEY = throwawaySshPublicKey();
 const hash = (c: string) => `crypted.rootpassword=$6$salt$${c.repeat(86)}`;
 
 describe('node keys bound to machines', () => {
   let daemon: Daemon;
   let call: ReturnType<typeof nodeApiCaller>;
-  const ok = (args: string[]) => {
-    const r = daemon.cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => daemon.ok(args);
   /** Deploys p1 to `node` and takes the key it is granted, asking from `from`. */
   const keyFor = async (node: string, from: string) => {
     ok(['deploy', node, 'p1', '--no-wait']);
@@ -75,12 +64,12 @@ describe('node keys bound to machines', () => {
     ok(['node', 'define', 'c', 'net.eth0.ipv4_address=127.0.0.1/8', 'net.eth0.hwaddr=52:54:00:00:00:01', hash('c')]);
     const old = await keyFor('c', '127.0.0.1');
     assert.deepEqual(await opens('c', old), [200, 200, 200]);
-    ok(['node', 'remove', 'c']);
+    ok(['node', 'remove', 'c', '--yes']);
     ok(['node', 'define', 'c', 'net.eth0.ipv4_address=127.0.0.1/8', 'net.eth0.hwaddr=52:54:00:00:00:02', hash('d')]);
     ok(['node', 'set', 'c', 'deployment.pending_profile=p1']);
     assert.deepEqual(await opens('c', old), [401, 401, 401], 'the old machine reads nothing of the new c');
     assert.equal(keyStatus('c'), false, 'deploy status: the new c, never armed, holds no key');
-    ok(['node', 'remove', 'c']);
+    ok(['node', 'remove', 'c', '--yes']);
   });
 
   test('a new hardware address is another machine: its key dies', async () => {
@@ -91,7 +80,7 @@ describe('node keys bound to machines', () => {
     ok(['node', 'set', 'h', 'net.eth0.hwaddr=52:54:00:00:01:02']);
     assert.deepEqual(await opens('h', key), [401, 401, 401]);
     assert.equal(keyStatus('h'), false);
-    ok(['node', 'remove', 'h']);
+    ok(['node', 'remove', 'h', '--yes']);
   });
 
   test('a swap rename keeps each machine with its own record and key', async () => {
@@ -99,7 +88,7 @@ describe('node keys bound to machines', () => {
     ok(['node', 'define', 'n2', 'net.eth0.ipv4_address=127.0.0.2/8', hash('2')]);
     const k1 = await keyFor('n1', '127.0.0.1');
     const k2 = await keyFor('n2', '127.0.0.2');
-    ok(['node', 'rename', 'n[1-2]', 'n{3-n1}']);
+    ok(['node', 'rename', 'n[1-2]', 'n{3-n1}', '--yes']);
     // Each machine asks under the name it booted with: neither reads the other's secrets.
     assert.deepEqual(await opens('n1', k1), [401, 401, 401], "n1's machine cannot read the record now named n1 (n2's)");
     assert.deepEqual(await opens('n2', k2, '127.0.0.2'), [401, 401, 401]);
@@ -108,7 +97,7 @@ describe('node keys bound to machines', () => {
     assert.equal(moved.status, 200);
     assert.match(moved.json.hash, /\$1+$/, "the machine once named n1 reads its own hash, never n2's");
     assert.equal(keyStatus('n1'), true);
-    ok(['node', 'remove', 'n1,n2']);
+    ok(['node', 'remove', 'n1,n2', '--yes']);
   });
 
   test('an import that drops a node drops its key', async () => {
@@ -119,7 +108,7 @@ describe('node keys bound to machines', () => {
     ok(['inventory', 'import', file]);
     ok(['node', 'define', 'i1', 'net.eth0.ipv4_address=127.0.0.1/8', 'deployment.pending_profile=p1', hash('j')]);
     assert.deepEqual(await opens('i1', key), [401, 401, 401]);
-    ok(['node', 'remove', 'i1']);
+    ok(['node', 'remove', 'i1', '--yes']);
   });
 
   test('deployment.armed is per node: a group cannot hold a once that is never used up', () => {
@@ -132,7 +121,7 @@ describe('node keys bound to machines', () => {
     ok(['node', 'define', 'm', 'groups=g', 'net.eth0.ipv4_address=127.0.0.1/8']);
     ok(['node', 'set', 'g', 'deployment.armed=once']);
     assert.match(ok(['node', 'show', 'm', 'deployment.armed', '--provenance']), /once/);
-    ok(['node', 'remove', 'm']);
+    ok(['node', 'remove', 'm', '--yes']);
   });
 
   test('a refused key request tells the requester nothing; the timeline says why', async () => {
@@ -151,7 +140,7 @@ describe('node keys bound to machines', () => {
     const reasons = events.filter((e) => e.step === 'key-refused').map((e) => e.detail?.reason ?? '');
     assert.match(reasons.join('\n'), /not armed/);
     assert.match(reasons.join('\n'), /127\.0\.0\.6, which is not its address/);
-    ok(['node', 'remove', 'r']);
+    ok(['node', 'remove', 'r', '--yes']);
   });
 
   test('locked refuses new keys; a key already held keeps booting the node', async () => {

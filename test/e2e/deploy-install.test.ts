@@ -14,14 +14,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerthLab } from '../../src/lab/berth-lab.ts';
 import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
-import type { VmHandle } from '../../src/lab/vm.ts';
-import { BERTH } from '../helpers/daemon.ts';
+import { labSession } from '../helpers/lab-session.ts';
 import { labImageTree } from '../../src/lab/lab-image.ts';
 
 /** A GPT's used entries (type GUID, first and last sector), read from a disk image file with 512-byte sectors. */
@@ -62,59 +60,23 @@ const PROFILE = 'ondisk';
 
 describe('install-to-disk deployment of a berth image to a VM', { skip: unsupported && `no lab here: ${unsupported}`, timeout: 90 * 60_000 }, () => {
   let lab: BerthLab;
-  let env: Record<string, string>;
   let disk: string;
-  const cli = (args: string[]) => {
-    const r = spawnSync(BERTH, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  const ok = (args: string[]) => {
-    const r = cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const state = (node: string) => JSON.parse(ok(['deploy', 'status', node, '--json']))[0];
-  const events = () => JSON.parse(ok(['node', 'timeline', NODE, '--json'])).events as { source: string; step: string; detail?: Record<string, unknown> }[];
+  const session = labSession({ node: NODE, pollMs: 3000, consoleLines: 40 });
+  const { cli, ok, state, waitFor, ssh, ipxeScript } = session;
+  const events = () => session.timeline();
   const seen = () => events().map((e) => `${e.source}:${e.step}`);
   const count = (step: string) => seen().filter((s) => s === step).length;
-  const consoleTail = (vm?: VmHandle) => (vm ? readFileSync(vm.consoleLog, 'utf8').split('\n').slice(-40).join('\n') : '');
-  const waitFor = async (what: string, probe: () => boolean, timeoutMs: number, vm?: VmHandle) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!probe()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; timeline:\n${cli(['node', 'timeline', NODE]).stdout}\nconsole:\n${consoleTail(vm)}`);
-      await new Promise((r) => setTimeout(r, 3000));
-    }
-  };
-  /** The node's iPXE script, as its firmware would fetch it. */
-  const ipxeScript = () => {
-    const r = spawnSync('ip', ['netns', 'exec', lab.lab.name, 'curl', '--silent', '--fail', `http://${lab.serverAddress}:8080/boot/ipxe/${lab.lab.nodes[0]!.mac}`], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 0, `GET the iPXE script: ${r.stderr}`);
-    return r.stdout;
-  };
-  const ssh = (command: string) =>
-    spawnSync(
-      'ip',
-      ['netns', 'exec', lab.lab.name, 'ssh', '-i', join(lab.lab.dir, 'admin-key'), '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${join(lab.lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', 'root@10.99.0.11', command],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
 
   before(async () => {
-    lab = await startBerthLab({ nodes: 1 });
-    env = { ...lab.cliEnv, BERTH_STATE_DIR: lab.stateDir };
+    lab = await session.start({ nodes: 1 });
     await labImageTree(lab.stateDir, 'e2e');
     ok(['image', 'pack', 'e2e', '--level', '3']);
-    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(lab.lab.dir, 'admin-key')]);
-    ok(['node', 'set', NODE, `ssh.admin_keys=${readFileSync(join(lab.lab.dir, 'admin-key.pub'), 'utf8').trim()}`]);
+    ok(['node', 'set', NODE, `ssh.admin_keys=${session.adminKey()}`]);
     // A by-id name, as an administrator would set it: the lab's disk has the serial berth-disk0.
     ok(['node', 'set', NODE, 'deployment.install_disk=/dev/disk/by-id/virtio-berth-disk0']);
-    writeFileSync(join(lab.lab.dir, 'known_hosts'), ok(['ssh', 'known-hosts']));
+    session.writeKnownHosts();
     ok(['profile', 'define', PROFILE, '--image', 'e2e@1', '--boot-method', 'installtodisk', '--kernel-args', 'console=ttyS0 panic=10']);
-    const script = (folder: string, name: string, text: string) => {
-      const file = join(lab.stateDir, 'profiles', PROFILE, folder, name);
-      mkdirSync(join(lab.stateDir, 'profiles', PROFILE, folder), { recursive: true });
-      writeFileSync(file, text);
-      chmodSync(file, 0o755);
-    };
+    const script = (folder: string, name: string, text: string) => session.profileScript(PROFILE, folder, name, text);
     // post.d runs in a chroot of the installed disk: its root is the new ext4, not the initramfs' overlay.
     script('post.d', '10-mark', '#!/bin/sh\nset -e\necho "post.d on $BERTH_NODE ($BERTH_PROFILE, $BERTH_IMAGE) disk $BERTH_DISK" > /etc/berth-post-mark\ngrep -q "^UUID=.* / ext4" /etc/fstab\n');
     script('firstboot.d', '10-mark', '#!/bin/sh\necho "firstboot on $BERTH_NODE $(date -Is)" >> /root/firstboot-runs\n');

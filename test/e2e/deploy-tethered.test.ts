@@ -13,13 +13,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerthLab, waitForOutput } from '../../src/lab/berth-lab.ts';
+import { waitForOutput } from '../../src/lab/berth-lab.ts';
 import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
 import { BERTH } from '../helpers/daemon.ts';
+import { labSession } from '../helpers/lab-session.ts';
 import { labImageTree } from '../../src/lab/lab-image.ts';
 
 const unsupported = (await labUnsupportedReason()) ?? (spawnSync('mmdebstrap', ['--version']).status !== 0 ? 'mmdebstrap is not installed' : undefined);
@@ -31,41 +32,21 @@ const PEER_NBD_PORT = 10810;
 
 describe('tethered deployment from two berth servers', { skip: unsupported && `no lab here: ${unsupported}`, timeout: 40 * 60_000 }, () => {
   let lab: BerthLab;
-  let env: Record<string, string>;
   let peer: ChildProcess | undefined;
   let peerConfig: string;
-  const cli = (args: string[]) => {
-    const r = spawnSync(BERTH, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  const ok = (args: string[]) => {
-    const r = cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const state = (node: string) => JSON.parse(ok(['deploy', 'status', node, '--json']))[0];
-  const waitFor = async (what: string, probe: () => boolean, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!probe()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; timeline:\n${cli(['node', 'timeline', NODE]).stdout}`);
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  };
-  const ssh = (command: string, timeout = 120_000) =>
-    spawnSync('ip', ['netns', 'exec', lab.lab.name, 'ssh', '-i', join(lab.lab.dir, 'admin-key'), '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${join(lab.lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', `root@${NODE_IP}`, command], { encoding: 'utf8', timeout });
+  const session = labSession({ node: NODE, address: NODE_IP, pollMs: 2000 });
+  const { cli, ok, state, waitFor, ssh } = session;
   const startPeer = async () => {
     peer = lab.lab.runInNamespace(BERTH, ['serve', '--config', peerConfig, '--listen', '127.0.0.1:0'], { label: 'berth serve (peer)', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'info' } as Record<string, string> });
     await waitForOutput(peer, /berth serve started/, join(lab.lab.dir, 'peer.log'));
   };
 
   before(async () => {
-    lab = await startBerthLab({ nodes: 1, bootConfig: [`  nbd_peers: ["${PEER_IP}:${PEER_NBD_PORT}"]`] });
-    env = { ...lab.cliEnv, BERTH_STATE_DIR: lab.stateDir };
+    lab = await session.start({ nodes: 1, bootConfig: [`  nbd_peers: ["${PEER_IP}:${PEER_NBD_PORT}"]`] });
     await labImageTree(lab.stateDir, 'e2e');
     ok(['image', 'pack', 'e2e', '--level', '3']);
-    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(lab.lab.dir, 'admin-key')]);
-    ok(['node', 'set', NODE, `ssh.admin_keys=${readFileSync(join(lab.lab.dir, 'admin-key.pub'), 'utf8').trim()}`]);
-    writeFileSync(join(lab.lab.dir, 'known_hosts'), ok(['ssh', 'known-hosts']));
+    ok(['node', 'set', NODE, `ssh.admin_keys=${session.adminKey()}`]);
+    session.writeKnownHosts();
     ok(['profile', 'define', 'tethered', '--image', 'e2e@1', '--boot-method', 'tethered', '--kernel-args', 'console=ttyS0 panic=10']);
 
     // The peer: its own state dir holding the same version, NBD on another address and port, no DHCP.
@@ -93,7 +74,7 @@ describe('tethered deployment from two berth servers', { skip: unsupported && `n
     try {
       await waitFor('the node to report booted', () => state(NODE).state === 'booted', BOOT_TIMEOUT_MS);
       t.diagnostic(`booted ${((Date.now() - vm.startedAt) / 1000).toFixed(0)} s after power-on (TCG)`);
-      const steps = (JSON.parse(ok(['node', 'timeline', NODE, '--json'])).events as { source: string; step: string; detail?: Record<string, unknown> }[]);
+      const steps = session.timeline();
       const attached = steps.find((e) => e.source === 'node' && e.step === 'attached');
       assert.ok(attached, `attached in the timeline: ${steps.map((e) => e.step).join(' ')}`);
       assert.match(String(attached.detail?.['message']), new RegExp(`2 NBD paths:.*${PEER_IP}:${PEER_NBD_PORT}`));

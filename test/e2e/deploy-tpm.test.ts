@@ -14,14 +14,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerthLab } from '../../src/lab/berth-lab.ts';
 import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
 import type { VmHandle } from '../../src/lab/vm.ts';
-import { BERTH } from '../helpers/daemon.ts';
+import { labSession } from '../helpers/lab-session.ts';
 import { labImageTree } from '../../src/lab/lab-image.ts';
 
 const unsupported =
@@ -34,38 +31,13 @@ const NODE = 'node1';
 const HANDLE = '0x8100BE47';
 const VM = { firmware: 'bios', memoryMb: 1536, swtpm: true } as const;
 
-interface Event {
-  time: string;
-  source: string;
-  step: string;
-  detail?: Record<string, unknown>;
-}
-
 describe('node keys sealed in a TPM (swtpm)', { skip: unsupported && `no lab here: ${unsupported}`, timeout: 75 * 60_000 }, () => {
   let lab: BerthLab;
-  let env: Record<string, string>;
-  const cli = (args: string[]) => {
-    const r = spawnSync(BERTH, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  const ok = (args: string[]) => {
-    const r = cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const state = () => JSON.parse(ok(['deploy', 'status', NODE, '--json']))[0];
+  const session = labSession({ node: NODE, pollMs: 3000 });
+  const { ok, state, waitFor, ssh } = session;
   /** The node's timeline since `mark` (an ISO time), as source:step. */
-  const since = (mark: string) => (JSON.parse(ok(['node', 'timeline', NODE, '--json'])).events as Event[]).filter((e) => e.time >= mark);
+  const since = (mark: string) => session.timeline().filter((e) => e.time >= mark);
   const stepsSince = (mark: string) => since(mark).map((e) => `${e.source}:${e.step}`);
-  const waitFor = async (what: string, probe: () => boolean, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!probe()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; timeline:\n${cli(['node', 'timeline', NODE]).stdout}`);
-      await new Promise((r) => setTimeout(r, 3000));
-    }
-  };
-  const ssh = (command: string) =>
-    spawnSync('ip', ['netns', 'exec', lab.lab.name, 'ssh', '-i', join(lab.lab.dir, 'admin-key'), '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${join(lab.lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', 'root@10.99.0.11', command], { encoding: 'utf8', timeout: 120_000 });
   /** Boots the node, waits for its `booted` report after `mark`, and says how long it took. */
   const bootUntilBooted = async (mark: string, diagnostic: (m: string) => void): Promise<VmHandle> => {
     const vm = await lab.lab.bootVm(0, VM);
@@ -80,13 +52,11 @@ describe('node keys sealed in a TPM (swtpm)', { skip: unsupported && `no lab her
   };
 
   before(async () => {
-    lab = await startBerthLab({ nodes: 1 });
-    env = { ...lab.cliEnv, BERTH_STATE_DIR: lab.stateDir };
+    lab = await session.start({ nodes: 1 });
     await labImageTree(lab.stateDir, 'e2e');
     ok(['image', 'pack', 'e2e', '--level', '3']);
-    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(lab.lab.dir, 'admin-key')]);
-    ok(['node', 'set', NODE, `ssh.admin_keys=${readFileSync(join(lab.lab.dir, 'admin-key.pub'), 'utf8').trim()}`]);
-    writeFileSync(join(lab.lab.dir, 'known_hosts'), ok(['ssh', 'known-hosts']));
+    ok(['node', 'set', NODE, `ssh.admin_keys=${session.adminKey()}`]);
+    session.writeKnownHosts();
     ok(['profile', 'define', 'diskless', '--image', 'e2e@1', '--boot-method', 'untethered', '--kernel-args', 'console=ttyS0 panic=10']);
   });
   after(async () => {

@@ -10,14 +10,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerthLab } from '../../src/lab/berth-lab.ts';
 import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
 import { labImageTree } from '../../src/lab/lab-image.ts';
-import { BERTH } from '../helpers/daemon.ts';
+import { labSession } from '../helpers/lab-session.ts';
 
 const unsupported = (await labUnsupportedReason()) ?? (spawnSync('mmdebstrap', ['--version']).status !== 0 ? 'mmdebstrap is not installed' : undefined);
 const BOOT_TIMEOUT_MS = 15 * 60_000;
@@ -26,35 +25,17 @@ const NODE = 'node1';
 
 describe('untethered deployment of a berth image to a VM', { skip: unsupported && `no lab here: ${unsupported}`, timeout: 40 * 60_000 }, () => {
   let lab: BerthLab;
-  let env: Record<string, string>;
-  const cli = (args: string[]) => {
-    const r = spawnSync(BERTH, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  const ok = (args: string[]) => {
-    const r = cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const state = (node: string) => JSON.parse(ok(['deploy', 'status', node, '--json']))[0];
-  const steps = (node: string) => (JSON.parse(ok(['node', 'timeline', node, '--json'])).events as { source: string; step: string; detail?: Record<string, unknown> }[]);
-  const waitFor = async (what: string, probe: () => boolean, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!probe()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; timeline:\n${cli(['node', 'timeline', NODE]).stdout}`);
-      await new Promise((r) => setTimeout(r, 3000));
-    }
-  };
+  const session = labSession({ node: NODE, pollMs: 3000 });
+  const { cli, ok, state, waitFor } = session;
+  const steps = (node: string) => session.timeline(node);
 
   before(async () => {
-    lab = await startBerthLab({ nodes: 1 });
-    env = { ...lab.cliEnv, BERTH_STATE_DIR: lab.stateDir };
+    lab = await session.start({ nodes: 1 });
     // Built by `berth image build` once for all the lab's users (src/lab/lab-image.ts); the image lifecycle test builds its own.
     await labImageTree(lab.stateDir, 'e2e');
     ok(['image', 'pack', 'e2e', '--level', '3']);
-    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(lab.lab.dir, 'admin-key')]);
-    ok(['node', 'set', NODE, `ssh.admin_keys=${readFileSync(join(lab.lab.dir, 'admin-key.pub'), 'utf8').trim()}`]);
-    writeFileSync(join(lab.lab.dir, 'known_hosts'), ok(['ssh', 'known-hosts']));
+    ok(['node', 'set', NODE, `ssh.admin_keys=${session.adminKey()}`]);
+    session.writeKnownHosts();
     ok(['profile', 'define', 'diskless', '--image', 'e2e@1', '--boot-method', 'untethered', '--kernel-args', 'console=ttyS0 panic=10']);
   });
   after(async () => {
@@ -77,16 +58,15 @@ describe('untethered deployment of a berth image to a VM', { skip: unsupported &
       assert.equal(status.armed, null, 'armed once: disarmed by the key grant');
       assert.match(readFileSync(vm.consoleLog, 'utf8'), /Welcome to Debian|Debian GNU\/Linux 12/);
       // Trusted through the CA line alone: no host key was ever seen before.
-      const ssh = spawnSync('ip', ['netns', 'exec', lab.lab.name, 'ssh', '-i', join(lab.lab.dir, 'admin-key'), '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${join(lab.lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', 'root@10.99.0.11', 'hostname; cat /proc/cmdline; findmnt -n -o FSTYPE /'], { encoding: 'utf8', timeout: 120_000 });
+      const ssh = session.ssh('hostname; cat /proc/cmdline; findmnt -n -o FSTYPE /');
       assert.equal(ssh.status, 0, `ssh with only the @cert-authority line: ${ssh.stderr}`);
       assert.match(ssh.stdout, /^node1\n/);
       assert.match(ssh.stdout, /berth\.method=untethered/);
       assert.match(ssh.stdout, /overlay/);
       // A node that runs longer than the certificates' 30 days: the daily timer renews them; forced here.
-      const sshTo = (command: string) => spawnSync('ip', ['netns', 'exec', lab.lab.name, 'ssh', '-i', join(lab.lab.dir, 'admin-key'), '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${join(lab.lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', 'root@10.99.0.11', command], { encoding: 'utf8', timeout: 120_000 });
-      const serials = () => sshTo('for c in /etc/ssh/ssh_host_*-cert.pub; do ssh-keygen -L -f $c | sed -n "s/^ *Serial: //p"; done').stdout.trim();
+      const serials = () => session.ssh('for c in /etc/ssh/ssh_host_*-cert.pub; do ssh-keygen -L -f $c | sed -n "s/^ *Serial: //p"; done').stdout.trim();
       const first = serials();
-      const renew = sshTo('systemctl is-enabled berth-ssh-renew.timer; /usr/lib/berth/berth-ssh-renew --within 31');
+      const renew = session.ssh('systemctl is-enabled berth-ssh-renew.timer; /usr/lib/berth/berth-ssh-renew --within 31');
       assert.equal(renew.status, 0, renew.stderr);
       assert.match(renew.stdout, /^enabled\n.*[1-9] certificate\(s\) renewed/s);
       // sshd is reloading: a connection in that moment may see it half-way.

@@ -10,45 +10,25 @@
  * without that ROM, so OVMF's own PXE fetches snponly.efi over TFTP first.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { startBerthLab } from '../../src/lab/berth-lab.ts';
 import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
 import { markerPattern, parseMarker } from '../../src/lab/test-initramfs.ts';
 import type { Firmware } from '../../src/lab/vm.ts';
-import { BERTH } from '../helpers/daemon.ts';
+import { labSession } from '../helpers/lab-session.ts';
 
 const unsupported = await labUnsupportedReason();
 const BOOT_TIMEOUT_MS = 300_000;
 
-function cli(env: Record<string, string>, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(BERTH, args, { encoding: 'utf8', env: { ...process.env, ...env } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function json(env: Record<string, string>, args: string[]): any {
-  const r = cli(env, [...args, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
 describe('network boot through berth (full DHCP mode)', { skip: unsupported && `no lab here: ${unsupported}` }, () => {
   let lab: BerthLab;
+  // No one node: a timeout says only what it waited for.
+  const session = labSession({ pollMs: 1000 });
+  const { cli, json, waitFor } = session;
 
   before(async () => {
     // lab1 (BIOS) and lab2 (UEFI) are defined; lab3 is unknown until discovered.
-    lab = await startBerthLab({ nodes: 3, defineNodes: 2 });
+    lab = await session.start({ nodes: 3, defineNodes: 2 });
   });
   after(async () => {
     await lab?.down();
@@ -66,13 +46,13 @@ describe('network boot through berth (full DHCP mode)', { skip: unsupported && `
       } finally {
         await vm.stop();
       }
-      const leases = json(lab.cliEnv, ['boot', 'leases']).leases.filter((l: { mac: string }) => l.mac === node.mac);
+      const leases = json(['boot', 'leases']).leases.filter((l: { mac: string }) => l.mac === node.mac);
       assert.equal(leases.length, 1, 'one lease for the machine');
       assert.equal(leases[0].address, `10.99.0.${index + 11}`, 'the node\'s own address, not a pool address');
       await new Promise((r) => setTimeout(r, 500));
-      const events = json(lab.cliEnv, ['node', 'timeline', node.name]).events as { source: string; step: string; detail?: Record<string, unknown> }[];
+      const events = json(['node', 'timeline', node.name]).events as { source: string; step: string; detail?: Record<string, unknown> }[];
       const steps = events.map((e) => `${e.source}:${e.step}`);
-      t.diagnostic(`timeline of ${node.name}:\n${cli(lab.cliEnv, ['node', 'timeline', node.name]).stdout}`);
+      t.diagnostic(`timeline of ${node.name}:\n${cli(['node', 'timeline', node.name]).stdout}`);
       for (const step of ['dhcp:discover', 'dhcp:offer', 'dhcp:request', 'dhcp:ack', 'http:script', 'http:kernel', 'http:initrd']) {
         assert.ok(steps.includes(step), `${step} in the timeline of ${node.name}: ${steps.join(' ')}`);
       }
@@ -95,20 +75,20 @@ describe('network boot through berth (full DHCP mode)', { skip: unsupported && `
     const machine = lab.lab.nodes[2]!;
     const vm = await lab.lab.bootVm(2, { firmware: 'bios' });
     try {
-      const seen = await until('the machine in berth discover list', () => {
-        const list = json(lab.cliEnv, ['discover', 'list']).machines as { mac: string; uuid?: string; kind?: string }[];
+      const seen = await waitFor('the machine in berth discover list', () => {
+        const list = json(['discover', 'list']).machines as { mac: string; uuid?: string; kind?: string }[];
         return list.find((m) => m.mac === machine.mac);
       }, BOOT_TIMEOUT_MS);
       assert.equal(seen.uuid, machine.uuid, 'SMBIOS UUID from DHCP option 97');
       assert.equal(seen.kind, 'ipxe');
       await vm.waitForConsole(/not in the inventory/, BOOT_TIMEOUT_MS);
-      assert.equal(cli(lab.cliEnv, ['node', 'define', 'lab3', 'groups=lab']).code, 0);
-      const assigned = cli(lab.cliEnv, ['discover', 'assign', machine.mac, 'lab3']);
+      assert.equal(cli(['node', 'define', 'lab3', 'groups=lab']).code, 0);
+      const assigned = cli(['discover', 'assign', machine.mac, 'lab3']);
       assert.equal(assigned.code, 0, assigned.stderr);
       const marker = parseMarker(await vm.waitForConsole(markerPattern, BOOT_TIMEOUT_MS));
       t.diagnostic(`discovered machine booted as lab3 ${((Date.now() - vm.startedAt) / 1000).toFixed(1)} s after power-on`);
       assert.deepEqual(marker, { node: 'lab3', mac: machine.mac, uuid: machine.uuid });
-      const steps = (json(lab.cliEnv, ['node', 'timeline', 'lab3']).events as { source: string; step: string }[]).map((e) => `${e.source}:${e.step}`);
+      const steps = (json(['node', 'timeline', 'lab3']).events as { source: string; step: string }[]).map((e) => `${e.source}:${e.step}`);
       assert.ok(steps.includes('discovery:new') && steps.includes('discovery:assigned'), steps.join(' '));
     } finally {
       await vm.stop();

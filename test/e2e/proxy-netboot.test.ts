@@ -5,31 +5,25 @@
  * profile, berth holds no lease, and the site server gave the address.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerthLab, waitForOutput } from '../../src/lab/berth-lab.ts';
+import { waitForOutput } from '../../src/lab/berth-lab.ts';
 import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
 import { markerPattern, parseMarker } from '../../src/lab/test-initramfs.ts';
 import type { Firmware } from '../../src/lab/vm.ts';
-import { BERTH } from '../helpers/daemon.ts';
+import { labSession } from '../helpers/lab-session.ts';
 
 const unsupported = await labUnsupportedReason();
 const BOOT_TIMEOUT_MS = 300_000;
 
-function json(env: Record<string, string>, args: string[]): any {
-  const r = spawnSync(BERTH, [...args, '--json'], { encoding: 'utf8', env: { ...process.env, ...env } });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
-}
-
 describe('network boot through berth in proxy mode beside a site DHCP server', { skip: unsupported && `no lab here: ${unsupported}` }, () => {
   let lab: BerthLab;
   let leaseFile: string;
+  const { json, start } = labSession();
 
   before(async () => {
-    lab = await startBerthLab({ nodes: 2, mode: 'proxy' });
+    lab = await start({ nodes: 2, mode: 'proxy' });
     leaseFile = join(lab.lab.dir, 'site-dhcp.leases');
     const bridge = lab.lab.namespace.bridge.name;
     const site = lab.lab.runInNamespace(
@@ -55,11 +49,11 @@ describe('network boot through berth in proxy mode beside a site DHCP server', {
       } finally {
         await vm.stop();
       }
-      assert.equal(json(lab.cliEnv, ['boot', 'leases']).leases.length, 0, 'berth handed out no address');
+      assert.equal(json(['boot', 'leases']).leases.length, 0, 'berth handed out no address');
       const { readFileSync } = await import('node:fs');
       assert.match(readFileSync(leaseFile, 'utf8'), new RegExp(node.mac), 'the site server leased the address');
       await new Promise((r) => setTimeout(r, 500));
-      const events = json(lab.cliEnv, ['node', 'timeline', node.name]).events as { source: string; step: string; detail?: Record<string, unknown> }[];
+      const events = json(['node', 'timeline', node.name]).events as { source: string; step: string; detail?: Record<string, unknown> }[];
       const steps = events.map((e) => `${e.source}:${e.step}`);
       assert.ok(steps.includes('dhcp:offer') || steps.includes('dhcp:ack'), `a proxy answer in the timeline: ${steps.join(' ')}`);
       // Kernel and initrd downloads are attributed only by lease or own address (security issue, item 10):

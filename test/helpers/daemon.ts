@@ -1,8 +1,10 @@
 /**
  * Starts a real `berth serve` (the bin/berth binary) on a temporary state dir
  * for API and CLI tests, and runs the real CLI against it. Each daemon is
- * stopped by its own PID.
+ * stopped by its own PID. `runBerth` and `succeeded` are the one way a test
+ * runs the CLI and insists it worked (the lab tests' session uses them too).
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +21,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The real CLI, with `env` over this process's environment. */
+export function runBerth(args: string[], env: Record<string, string>, options: { input?: string } = {}): CliResult {
+  const result = spawnSync(BERTH, args, { input: options.input ?? '', encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 512 * 1024 * 1024 });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The stdout of a CLI run that must have exited 0; otherwise the test fails with the command and its stderr. */
+export function succeeded(args: string[], result: CliResult): string {
+  assert.equal(result.code, 0, `berth ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
 export interface Daemon {
   stateDir: string;
   socket: string;
@@ -27,6 +41,8 @@ export interface Daemon {
   log(): string;
   /** The real CLI against this daemon's socket. */
   cli(args: string[], options?: { input?: string; env?: Record<string, string> }): CliResult;
+  /** `cli` that must exit 0: its stdout. */
+  ok(args: string[], options?: { input?: string; env?: Record<string, string> }): string;
   api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Removes the state dir; call after stop. */
@@ -64,21 +80,15 @@ export async function startDaemon(options: { stateDir?: string; extraArgs?: stri
     });
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const cli: Daemon['cli'] = (args, cliOptions = {}) => runBerth(args, { BERTH_SOCKET: socket, BERTH_SERVER: '', BERTH_TOKEN: '', ...(cliOptions.env ?? {}) }, cliOptions);
   return {
     stateDir,
     socket,
     httpsPort: port,
     process: child,
     log: () => log,
-    cli(args, cliOptions = {}) {
-      const result = spawnSync(BERTH, args, {
-        input: cliOptions.input ?? '',
-        encoding: 'utf8',
-        env: { ...process.env, BERTH_SOCKET: socket, BERTH_SERVER: '', BERTH_TOKEN: '', ...(cliOptions.env ?? {}) },
-        maxBuffer: 512 * 1024 * 1024,
-      });
-      return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-    },
+    cli,
+    ok: (args, cliOptions) => succeeded(args, cli(args, cliOptions)),
     api: (method, path, body) => apiRequest(socket, method, path, body),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

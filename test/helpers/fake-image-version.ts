@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { imageLayout, VERSION_FILES } from '../../src/images/repository/image-layout.ts';
 import type { VersionMetadata } from '../../src/images/repository/version-metadata.ts';
-import { stateDirLayout } from '../../src/server/state-dir.ts';
+import { stateDirLayout } from '../../src/state/state-dir.ts';
 
 export interface FakeImageVersion {
   dir: string;

@@ -3,7 +3,8 @@
  * would make it: trusting the daemon's own CA, from a chosen loopback source
  * address (`from`: the node's address as the requester check sees it), with
  * an optional Authorization header. JSON answers are parsed; text answers
- * (boot-env, authorized-keys) come back as a string.
+ * (boot-env, authorized-keys, scripts) come back as a string; `text` is the
+ * body as sent, either way.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -17,7 +18,13 @@ export interface NodeApiCall {
   auth?: string;
 }
 
-export function nodeApiCaller(daemon: Daemon): (path: string, o?: NodeApiCall) => Promise<{ status: number; json: any }> {
+export interface NodeApiAnswer {
+  status: number;
+  json: any;
+  text: string;
+}
+
+export function nodeApiCaller(daemon: Daemon): (path: string, o?: NodeApiCall) => Promise<NodeApiAnswer> {
   const ca = readFileSync(join(daemon.stateDir, 'public/ca.pem'));
   return (path, o = {}) =>
     new Promise((resolve, reject) => {
@@ -39,7 +46,7 @@ export function nodeApiCaller(daemon: Daemon): (path: string, o?: NodeApiCall) =
           res
             .setEncoding('utf8')
             .on('data', (c: string) => (text += c))
-            .on('end', () => resolve({ status: res.statusCode!, json: text && res.headers['content-type']?.startsWith('application/json') ? JSON.parse(text) : text }));
+            .on('end', () => resolve({ status: res.statusCode!, json: text && res.headers['content-type']?.startsWith('application/json') ? JSON.parse(text) : text, text }));
         },
       );
       req.on('error', reject);

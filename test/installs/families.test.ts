@@ -268,6 +268,23 @@ describe('boot scripts', () => {
     }
   });
 
+  test('every family: the whole script for both firmwares, static and DHCP node (golden)', () => {
+    // One golden file per family holds its four scripts, each after a `# ---- <firmware>, <node> ----` line.
+    for (const family of INSTALL_FAMILIES) {
+      const variants = (['bios', 'uefi'] as const).flatMap((firmware) => [
+        `# ---- ${firmware}, static node, profile arguments ----\n${script(family, firmware, 'console=ttyS0,115200n8 quiet', STATIC_NODE)}`,
+        `# ---- ${firmware}, DHCP node, no profile arguments ----\n${script(family, firmware, '', DHCP_NODE)}`,
+      ]);
+      golden(`${family}.ipxe`, variants.join(''));
+    }
+    // Agama without a copy of the ISO boots the live tree's squashfs.
+    const { iso: _, ...noIso } = MEDIA.agama;
+    golden(
+      'agama-no-iso.ipxe',
+      familyModule('agama').bootScript({ media: noIso, urls: urlsFor('agama'), firmware: 'uefi', node: 'n3', kernelArgs: '', vars: sampleVars('agama', DHCP_NODE) }).ipxe,
+    );
+  });
+
   test('the arguments each installer needs', () => {
     const u = (f: InstallFamily) => urlsFor(f);
     assert.match(kernelLine(script('kickstart')), new RegExp(`initrd=initrd.img inst\\.ks=${u('kickstart').answer} inst\\.repo=${u('kickstart').media} ip=dhcp BOOTIF=01-52-54-00-12-34-56 `));

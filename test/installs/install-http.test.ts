@@ -38,11 +38,7 @@ describe('scripted installs over the daemon', { skip }, () => {
   let daemon: Daemon;
   let port: number;
   let token: string;
-  const ok = (args: string[]) => {
-    const r = daemon.cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => daemon.ok(args);
   const local = (args: string[]) => daemon.cli([...args, '--state-dir', daemon.stateDir], { env: { BERTH_STATE_DIR: daemon.stateDir } });
 
   before(async () => {
@@ -84,7 +80,7 @@ describe('scripted installs over the daemon', { skip }, () => {
   });
 
   test('deploy with the attributes set; render shows exactly what the node fetches', async () => {
-    ok(['node', 'set', 'a,b', `crypted.rootpassword=${HASH}`, 'timezone=Europe/Berlin']);
+    ok(['node', 'set', 'a,b', `crypted.rootpassword=${HASH}`, 'timezone=Europe/Berlin', '--yes']);
     ok(['deploy', 'a,b', 'deb12-default', '--no-wait']);
     const rendered = JSON.parse(ok(['profile', 'render', 'deb12-default', 'a', '--json']));
     assert.equal(rendered.deployed, true);
@@ -149,8 +145,10 @@ describe('scripted installs over the daemon', { skip }, () => {
       'etc/systemd/system/berth-firstboot.service',
       'etc/systemd/system/berth-ssh-renew.service',
       'etc/systemd/system/berth-ssh-renew.timer',
+      'usr/lib/berth/berth-api.sh',
       'usr/lib/berth/berth-firstboot',
       'usr/lib/berth/berth-report',
+      'usr/lib/berth/berth-scripts.sh',
       'usr/lib/berth/berth-ssh-renew',
     ]);
   });

@@ -37,11 +37,7 @@ describe('install token and the requester', { skip }, () => {
   let d: Daemon;
   let port: number;
   let token: string;
-  const ok = (args: string[]) => {
-    const r = d.cli(args, { env: { BERTH_STATE_DIR: d.stateDir } });
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.ok(args, { env: { BERTH_STATE_DIR: d.stateDir } });
   const state = () => JSON.parse(ok(['deploy', 'status', 'a', '--json']))[0].state as string;
   const events = () => JSON.parse(ok(['node', 'timeline', 'a', '--json'])).events as { step: string; ip?: string; detail?: Record<string, unknown> }[];
   const settle = () => new Promise((r) => setTimeout(r, 300));

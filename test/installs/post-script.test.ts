@@ -39,11 +39,7 @@ describe("berth's post script in a real Debian system", { skip, timeout: 30 * 60
   let daemon: Daemon;
   let port: number;
   let root: string;
-  const ok = (args: string[]) => {
-    const r = daemon.cli(args, { env: { BERTH_STATE_DIR: daemon.stateDir } });
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => daemon.ok(args, { env: { BERTH_STATE_DIR: daemon.stateDir } });
 
   before(async () => {
     daemon = await startDaemon();

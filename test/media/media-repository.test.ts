@@ -14,7 +14,7 @@ import { BerthError } from '../../src/errors.ts';
 import { MEDIA_RECORD } from '../../src/media/media.ts';
 import { MediaRepository } from '../../src/media/media-repository.ts';
 import { mediaNameProblem } from '../../src/media/media-name.ts';
-import { prepareStateDir } from '../../src/server/state-dir.ts';
+import { prepareStateDir } from '../../src/state/state-dir.ts';
 import { makeFixtureIso, writeFixtureMedia } from '../helpers/fixture-media.ts';
 
 const NETBOOT = '/usr/lib/debian-installer/images/12/amd64/text';

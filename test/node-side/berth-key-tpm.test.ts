@@ -59,7 +59,8 @@ describe('berth-key.sh with a TPM 2.0 (swtpm)', { skip: missing && `${missing} i
   /**
    * Runs `body` under dash after sourcing the core, with berth's API, the
    * report and the log as stubs: the API answers from `api` (a case body on
-   * "$1 $2"), reports and log lines go to stdout.
+   * "$1 $2", with berth-api.sh's statuses: 2 unreachable, 3 key refused,
+   * 4 refused, 5 berth failed), reports and log lines go to stdout.
    */
   const sh = (body: string, options: { tpm?: boolean; api?: string } = {}) => {
     const run = join(dir, 'run');
@@ -74,7 +75,7 @@ describe('berth-key.sh with a TPM 2.0 (swtpm)', { skip: missing && `${missing} i
       `berth_fail() { echo "fail: $*"; exit 3; }`,
       `berth_report() { echo "report $1: \${2:-}"; }`,
       `sleep() { :; }`,
-      `berth_api() { case "$1 $2" in ${options.api ?? ''} *) echo '{"error":{"code":"BERTH_UNAVAILABLE"}}'; return 22 ;; esac; }`,
+      `berth_api() { case "$1 $2" in ${options.api ?? ''} *) echo "berth-api: $1 $2: HTTP 503 from berth" >&2; return 5 ;; esac; }`,
       options.tpm === false ? `berth_tpm_found() { return 1; }` : `berth_tpm_found() { TPM2TOOLS_TCTI='${tcti}'; export TPM2TOOLS_TCTI; }`,
       body,
     ].join('\n');
@@ -123,7 +124,7 @@ describe('berth-key.sh with a TPM 2.0 (swtpm)', { skip: missing && `${missing} i
   it('a later boot unseals it, uses it without asking berth for a key, and extends PCR 15 at once', () => {
     powerCycle();
     assert.equal(pcr15(), ZERO);
-    const boot = sh('berth_get_key; echo "from=$BERTH_KEY_FROM tpm=$BERTH_TPM"', { api: `"POST /node/v1/nodes/n1/events") echo '{"ok":true}' ;; "POST /node/v1/key") echo ASKED-FOR-A-KEY; return 22 ;;` });
+    const boot = sh('berth_get_key; echo "from=$BERTH_KEY_FROM tpm=$BERTH_TPM"', { api: `"POST /node/v1/nodes/n1/events") echo '{"ok":true}' ;; "POST /node/v1/key") echo ASKED-FOR-A-KEY; return 4 ;;` });
     assert.equal(boot.code, 0, boot.out);
     assert.match(boot.out, /from=tpm tpm=1/);
     assert.equal(boot.nodeKey, KEY1);
@@ -138,7 +139,7 @@ describe('berth-key.sh with a TPM 2.0 (swtpm)', { skip: missing && `${missing} i
   it('a key berth refuses: asks for a new one (which needs arming), says key-refused, and the new one replaces the sealed one', () => {
     powerCycle();
     const boot = sh('berth_get_key; echo "from=$BERTH_KEY_FROM"; BERTH_KEY_POLICY=tpm; berth_keep_key /x', {
-      api: `"POST /node/v1/nodes/n1/events") echo '{"error":{"code":"BERTH_UNAUTHORIZED","message":"the node key of n1 is unknown or revoked"}}'; return 22 ;; "POST /node/v1/key") echo '{"node":"n1","key":"${KEY2}","arming":"once"}' ;;`,
+      api: `"POST /node/v1/nodes/n1/events") echo 'berth-api: POST /node/v1/nodes/n1/events: HTTP 401 from berth: the node key of n1 is unknown or revoked' >&2; return 3 ;; "POST /node/v1/key") echo '${KEY2}' ;;`,
     });
     assert.equal(boot.code, 0, boot.out);
     assert.match(boot.out, /log: berth refused the key sealed in the TPM/);
@@ -157,7 +158,7 @@ describe('berth-key.sh with a TPM 2.0 (swtpm)', { skip: missing && `${missing} i
     rmSync(counter, { force: true });
     // Fails twice with a connection error, then takes the key.
     const boot = sh('berth_get_key; echo "from=$BERTH_KEY_FROM"', {
-      api: `"POST /node/v1/nodes/n1/events") echo x >> '${counter}'; [ "$(wc -l < '${counter}')" -gt 2 ] && { echo ok; return 0; }; echo 'curl: (7) Failed to connect'; return 7 ;;`,
+      api: `"POST /node/v1/nodes/n1/events") echo x >> '${counter}'; [ "$(wc -l < '${counter}')" -gt 2 ] && { echo ok; return 0; }; echo 'berth-api: POST /node/v1/nodes/n1/events: berth is not reachable (curl exit 7)' >&2; return 2 ;;`,
     });
     assert.equal(boot.code, 0, boot.out);
     assert.match(boot.out, /from=tpm/);
@@ -174,13 +175,13 @@ describe('berth-key.sh with a TPM 2.0 (swtpm)', { skip: missing && `${missing} i
     const rearm = sealAs(KEY1, 'rearm');
     assert.match(rearm.out, /report key-rearm: key policy rearm: the key is dropped once the system reports booted; every boot needs arming$/m);
     assert.equal(rearm.env, "BERTH_KEY_POLICY='rearm'\n");
-    const none = sh('berth_get_key', { api: `"POST /node/v1/key") echo '{"key":"${KEY2}"}' ;;` });
+    const none = sh('berth_get_key', { api: `"POST /node/v1/key") echo '${KEY2}' ;;` });
     assert.match(none.out, /log: no node key sealed in this TPM yet/);
     assert.match(none.out, /report key-received/);
   });
 
   it('no TPM: the tpm policy falls back to ram and says so; nothing is locked', () => {
-    const r = sh('berth_get_key; BERTH_KEY_POLICY=tpm; berth_keep_key /x; berth_lock_tpm; echo "tpm=[$BERTH_TPM]"', { tpm: false, api: `"POST /node/v1/key") echo '{"key":"${KEY2}"}' ;;` });
+    const r = sh('berth_get_key; BERTH_KEY_POLICY=tpm; berth_keep_key /x; berth_lock_tpm; echo "tpm=[$BERTH_TPM]"', { tpm: false, api: `"POST /node/v1/key") echo '${KEY2}' ;;` });
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /report key-in-ram: key policy tpm, but this node has no TPM 2.0/);
     assert.doesNotMatch(r.out, /tpm-locked/);

@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BerthError } from '../../src/errors.ts';
+import { ImageRepository } from '../../src/images/repository/image-repository.ts';
 import { Inventory } from '../../src/inventory/inventory.ts';
+import { ProfileRepository } from '../../src/profiles/profile-repository.ts';
 import { ProfileService } from '../../src/profiles/profile-service.ts';
+import { stateDirLayout } from '../../src/state/state-dir.ts';
 import { createMemoryStore } from '../../src/store/memory-store.ts';
 import { writeFakeImageVersion } from '../helpers/fake-image-version.ts';
 
@@ -30,7 +33,8 @@ describe('profile service', () => {
   before(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'berth-profiles-'));
     inventory = await Inventory.load(createMemoryStore());
-    profiles = new ProfileService(stateDir, inventory);
+    const layout = stateDirLayout(stateDir);
+    profiles = new ProfileService({ profiles: new ProfileRepository(layout.profiles), images: new ImageRepository(layout), inventory });
     await writeFakeImageVersion(stateDir, 'compute', 1);
     await writeFakeImageVersion(stateDir, 'compute', 2);
     await mkdir(join(stateDir, 'trees', 'fresh', 'root'), { recursive: true });

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { ensurePki, listServerAddresses } from '../../src/server/pki.ts';
-import { prepareStateDir } from '../../src/server/state-dir.ts';
-import type { StateDirLayout } from '../../src/server/state-dir.ts';
+import { prepareStateDir } from '../../src/state/state-dir.ts';
+import type { StateDirLayout } from '../../src/state/state-dir.ts';
 import { run } from '../../src/util/run.ts';
 import { BerthError } from '../../src/errors.ts';
 

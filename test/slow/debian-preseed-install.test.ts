@@ -20,16 +20,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerthLab } from '../../src/lab/berth-lab.ts';
 import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
 import { startPackageProxy } from '../../src/lab/package-proxy.ts';
 import type { PackageProxy } from '../../src/lab/package-proxy.ts';
-import type { VmHandle } from '../../src/lab/vm.ts';
-import { BERTH } from '../helpers/daemon.ts';
+import { labSession } from '../helpers/lab-session.ts';
 
 const NETBOOT = '/usr/lib/debian-installer/images/12/amd64/text';
 const unsupported = (await labUnsupportedReason()) ?? (existsSync(NETBOOT) ? undefined : `${NETBOOT} is missing (Debian package debian-installer-12-netboot-amd64)`);
@@ -42,56 +40,21 @@ const PROFILE = `${MEDIA}-default`;
 describe('Debian 12 installed by its own installer with a berth preseed', { skip: unsupported && `no lab here: ${unsupported}`, timeout: 180 * 60_000 }, () => {
   let lab: BerthLab;
   let proxy: PackageProxy;
-  let env: Record<string, string>;
   let disk: string;
-  const cli = (args: string[]) => {
-    const r = spawnSync(BERTH, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  const ok = (args: string[]) => {
-    const r = cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const state = (node: string) => JSON.parse(ok(['deploy', 'status', node, '--json']))[0];
-  const events = () => JSON.parse(ok(['node', 'timeline', NODE, '--json'])).events as { source: string; step: string; time: string; detail?: Record<string, unknown> }[];
-  const seen = () => events().map((e) => `${e.source}:${e.step}`);
-  const consoleTail = (vm?: VmHandle) => (vm ? readFileSync(vm.consoleLog, 'utf8').split('\n').slice(-60).join('\n') : '');
-  const waitFor = async (what: string, probe: () => boolean, timeoutMs: number, vm?: VmHandle) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!probe()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; timeline:\n${cli(['node', 'timeline', NODE]).stdout}\nconsole:\n${consoleTail(vm)}`);
-      await new Promise((r) => setTimeout(r, 5000));
-    }
-  };
-  const ipxeScript = () => {
-    const r = spawnSync('ip', ['netns', 'exec', lab.lab.name, 'curl', '--silent', '--fail', `http://${lab.serverAddress}:8080/boot/ipxe/${lab.lab.nodes[0]!.mac}`], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 0, `GET the iPXE script: ${r.stderr}`);
-    return r.stdout;
-  };
-  const ssh = (command: string) =>
-    spawnSync(
-      'ip',
-      ['netns', 'exec', lab.lab.name, 'ssh', '-i', join(lab.lab.dir, 'admin-key'), '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${join(lab.lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', 'root@10.99.0.11', command],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
+  const session = labSession({ node: NODE, pollMs: 5000, consoleLines: 60 });
+  const { cli, ok, state, waitFor, ssh, ipxeScript, consoleTail } = session;
+  const seen = () => session.timeline().map((e) => `${e.source}:${e.step}`);
 
   before(async () => {
-    lab = await startBerthLab({ nodes: 1 });
-    env = { ...lab.cliEnv, BERTH_STATE_DIR: lab.stateDir };
+    lab = await session.start({ nodes: 1 });
     proxy = await startPackageProxy({ namespace: lab.lab.namespace, bridgeIp: lab.serverAddress, labDir: lab.lab.dir });
     ok(['media', 'import', NETBOOT, '--name', MEDIA]);
-    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(lab.lab.dir, 'admin-key')]);
+    const adminKey = session.adminKey();
     const hash = spawnSync('openssl', ['passwd', '-6', 'berth-e2e'], { encoding: 'utf8' }).stdout.trim();
-    ok(['node', 'set', NODE, `ssh.admin_keys=${readFileSync(join(lab.lab.dir, 'admin-key.pub'), 'utf8').trim()}`, `crypted.rootpassword=${hash}`, `install.proxy=${proxy.url}`, 'timezone=Europe/Berlin']);
-    writeFileSync(join(lab.lab.dir, 'known_hosts'), ok(['ssh', 'known-hosts']));
+    ok(['node', 'set', NODE, `ssh.admin_keys=${adminKey}`, `crypted.rootpassword=${hash}`, `install.proxy=${proxy.url}`, 'timezone=Europe/Berlin']);
+    session.writeKnownHosts();
     ok(['profile', 'set', PROFILE, 'kernel_args=console=ttyS0,115200']);
-    const script = (folder: string, name: string, text: string) => {
-      const file = join(lab.stateDir, 'profiles', PROFILE, folder, name);
-      mkdirSync(join(lab.stateDir, 'profiles', PROFILE, folder), { recursive: true });
-      writeFileSync(file, text);
-      chmodSync(file, 0o755);
-    };
+    const script = (folder: string, name: string, text: string) => session.profileScript(PROFILE, folder, name, text);
     script('post.d', '10-mark', '#!/bin/sh\nset -e\necho "post.d on $BERTH_NODE ($BERTH_PROFILE)" > /etc/berth-post-mark\n');
     script('firstboot.d', '10-mark', '#!/bin/sh\necho "firstboot on $BERTH_NODE $(date -Is)" >> /root/firstboot-runs\n');
     disk = join(lab.lab.dir, 'node1.disk.raw');

@@ -27,7 +27,7 @@ import type { BerthLab } from '../../src/lab/berth-lab.ts';
 import { labUnsupportedReason } from '../../src/lab/namespace.ts';
 import type { VmHandle } from '../../src/lab/vm.ts';
 import { ensurePki } from '../../src/server/pki.ts';
-import { prepareStateDir } from '../../src/server/state-dir.ts';
+import { prepareStateDir } from '../../src/state/state-dir.ts';
 import { run } from '../../src/util/run.ts';
 import { BERTH } from '../helpers/daemon.ts';
 

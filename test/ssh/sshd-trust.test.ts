@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { prepareStateDir } from '../../src/server/state-dir.ts';
+import { prepareStateDir } from '../../src/state/state-dir.ts';
 import { signHostKeys } from '../../src/ssh/host-certificate.ts';
 import { knownHostsLine } from '../../src/ssh/known-hosts.ts';
 import { hostPrincipals } from '../../src/ssh/principals.ts';

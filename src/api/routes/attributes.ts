@@ -17,7 +17,7 @@ export function attributeRoutes(): Route[] {
             type: 'array',
             items: {
               type: 'object',
-              properties: { name: { type: 'string' }, type: { type: 'string' }, description: { type: 'string' }, secret: { type: 'boolean' } },
+              properties: { name: { type: 'string' }, type: { type: 'string' }, description: { type: 'string' }, secret: { type: 'boolean' }, planned: { type: 'string', description: 'Known but not applied yet, so refused when set: what will apply it' } },
             },
           },
         },
@@ -31,6 +31,7 @@ export function attributeRoutes(): Route[] {
           ...(spec.values ? { values: spec.values } : {}),
           ...(spec.example ? { example: spec.example } : {}),
           secret: spec.secret === true,
+          ...(spec.planned ? { planned: spec.planned } : {}),
         })),
       }),
     },

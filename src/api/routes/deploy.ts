@@ -1,18 +1,13 @@
 /** /api/v1/deploy: start deployments, follow them, revoke node keys. */
+import { deploymentOf } from '../../deploy/deployment.ts';
 import { startDeployment } from '../../deploy/start-deployment.ts';
-import { ImageRepository } from '../../images/repository/image-repository.ts';
 import { compressNodes } from '../../inventory/noderange/index.ts';
-import { ProfileRepository } from '../../profiles/profile-repository.ts';
-import { stateDirLayout } from '../../server/state-dir.ts';
 import type { Route } from '../route.ts';
 import { noderange } from '../schemas.ts';
 import type { Services } from '../services.ts';
 
 export function deployRoutes(services: Services): Route[] {
   const { inventory } = services;
-  const layout = stateDirLayout(services.stateDir);
-  const images = new ImageRepository(layout);
-  const profiles = new ProfileRepository(layout.profiles);
   return [
     {
       method: 'POST',
@@ -28,7 +23,7 @@ export function deployRoutes(services: Services): Route[] {
       },
       handler: async ({ body }) => {
         const b = body as { range: string; profile: string; arm?: string };
-        return startDeployment(inventory, profiles, images, b.range, b.profile, b.arm ?? 'once', services.installs);
+        return startDeployment(services, { range: b.range, profile: b.profile, arm: b.arm ?? 'once' });
       },
     },
     {
@@ -44,20 +39,14 @@ export function deployRoutes(services: Services): Route[] {
         const resolver = inventory.resolver();
         const rows = [];
         for (const node of nodes) {
-          const value = (a: string) => {
-            try {
-              return resolver.value(inventory.node(node)!, a) ?? null;
-            } catch {
-              return null;
-            }
-          };
+          const deployment = deploymentOf(inventory, node, resolver);
           const last = (await services.events.timeline(node, 1)).at(-1);
           rows.push({
             node,
-            pending: value('deployment.pending_profile'),
-            profile: value('deployment.profile'),
-            state: value('deployment.state'),
-            armed: value('deployment.armed'),
+            pending: deployment.pending ?? null,
+            profile: deployment.current ?? null,
+            state: deployment.state ?? null,
+            armed: deployment.armed ?? null,
             key: keys.has(node),
             last: last ? { time: last.time, source: last.source, step: last.step } : null,
           });

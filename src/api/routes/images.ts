@@ -5,12 +5,9 @@
  * unpacking run in the CLI on the server host (cli/commands/image/).
  */
 import { BerthError } from '../../errors.ts';
-import { ImageRepository } from '../../images/repository/image-repository.ts';
 import { requireImageName } from '../../images/repository/image-ref.ts';
 import { removeTree } from '../../images/tree/remove-tree.ts';
-import { versionUsage } from '../../images/usage/version-usage.ts';
-import { ProfileRepository } from '../../profiles/profile-repository.ts';
-import { stateDirLayout } from '../../server/state-dir.ts';
+import { versionUsage } from '../../deploy/version-usage.ts';
 import type { JsonSchema, Route } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -25,9 +22,7 @@ const users: JsonSchema = {
 };
 
 export function imageRoutes(services: Services): Route[] {
-  const layout = stateDirLayout(services.stateDir);
-  const images = new ImageRepository(layout);
-  const profiles = new ProfileRepository(layout.profiles);
+  const { images, profiles } = services;
   return [
     {
       method: 'GET',
@@ -62,7 +57,7 @@ export function imageRoutes(services: Services): Route[] {
             );
           }
           // A node may still run a version its profile no longer names: its root comes from here until it reboots.
-          const reading = services.nbdReaders?.(`${name}@${version}`) ?? [];
+          const reading = services.nbdReaders(`${name}@${version}`);
           if (reading.length > 0 && !query['force']) {
             throw new BerthError(
               'BERTH_CONFLICT',

@@ -4,7 +4,6 @@
  * natural order, and values are the raw stored text (expressions unevaluated,
  * secrets included, since this is the administrator's backup).
  */
-import { BerthError } from '../../errors.ts';
 import type { Inventory } from '../../inventory/inventory.ts';
 import type { GroupRecord, NodeRecord } from '../../inventory/model.ts';
 import type { Route } from '../route.ts';
@@ -100,10 +99,7 @@ export function inventoryRoutes({ inventory }: Services): Route[] {
           groups: n.groups ?? [],
           attributes: n.attributes ?? {},
         }));
-        const names = new Set(groups.map((g) => g.name));
-        for (const node of nodes) {
-          if (names.has(node.name)) throw new BerthError('BERTH_EXISTS', `'${node.name}' is both a node and a group in the document`, { node: node.name });
-        }
+        // replaceAll checks every record (a name both node and group included) and reports every problem.
         return inventory.replaceAll(groups, nodes, query['mode'] === 'merge');
       },
     },

@@ -12,17 +12,16 @@
  * that very version.
  */
 import { readFile } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { entitledVersions } from '../../deploy/boot-choice.ts';
+import { deploymentOf } from '../../deploy/deployment.ts';
 import { BerthError } from '../../errors.ts';
 import type { Principal } from '../auth.ts';
-import { ImageRepository } from '../../images/repository/image-repository.ts';
 import { formatImageRef, parseImageRef } from '../../images/repository/image-ref.ts';
-import { profileBoot } from '../../profiles/profile-boot.ts';
 import { SCRIPT_FOLDERS } from '../../profiles/profile.ts';
 import type { ScriptFolder } from '../../profiles/profile.ts';
-import { ProfileRepository } from '../../profiles/profile-repository.ts';
-import { stateDirLayout } from '../../server/state-dir.ts';
+import type { ProfileRepository } from '../../profiles/profile-repository.ts';
 import { authorizedKeys } from '../../ssh/admin-keys.ts';
 import { signHostKeys } from '../../ssh/host-certificate.ts';
 import { hostPrincipals } from '../../ssh/principals.ts';
@@ -38,6 +37,15 @@ function sendText(response: ServerResponse, text: string): typeof STREAMED {
   response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   response.end(text);
   return STREAMED;
+}
+
+/**
+ * Whether the caller asked for plain text (`Accept: text/plain`): the node's
+ * shell (node-side/core/berth-api.sh) always does, and reads a single value
+ * (the key, a certificate per line) as it comes, never picking JSON apart.
+ */
+function wantsText(request: IncomingMessage): boolean {
+  return /(^|,)\s*text\/plain\b/.test(request.headers.accept ?? '');
 }
 
 /** Names the node's shell may use as file names unquoted; anything else is refused, not renamed. */
@@ -69,10 +77,7 @@ function self(principal: Principal, name: string): string {
 }
 
 export function nodeApiRoutes(services: Services): Route[] {
-  const { inventory } = services;
-  const layout = stateDirLayout(services.stateDir);
-  const images = new ImageRepository(layout);
-  const profiles = new ProfileRepository(layout.profiles);
+  const { inventory, images, profiles } = services;
   const value = (node: string, attribute: string): string | undefined => {
     const record = inventory.requireNode(node);
     try {
@@ -81,20 +86,7 @@ export function nodeApiRoutes(services: Services): Route[] {
       return undefined;
     }
   };
-  /** The image versions this node is entitled to: its pending and its current profile's. */
-  const entitled = async (node: string) => {
-    const out: { profile: string; role: 'pending' | 'current'; image: string; version: number; method: string; berthArgs: string }[] = [];
-    for (const [attribute, role] of [['deployment.pending_profile', 'pending'], ['deployment.profile', 'current']] as const) {
-      const name = value(node, attribute);
-      if (!name) continue;
-      const profile = await profiles.read(name).catch(() => undefined);
-      if (!profile || profile.kind !== 'image') continue;
-      const boot = await profileBoot(profile, profiles.folder(name), images).catch(() => undefined);
-      if (boot?.files.from !== 'image') continue;
-      out.push({ profile: name, role, image: boot.files.image, version: boot.files.version, method: profile.bootMethod, berthArgs: boot.berthArgs });
-    }
-    return out;
-  };
+  const entitled = (node: string) => entitledVersions(services, node);
   return [
     {
       method: 'POST',
@@ -102,17 +94,18 @@ export function nodeApiRoutes(services: Services): Route[] {
       operationId: 'nodeKeyRequest',
       tag: 'node',
       auth: 'none',
-      summary: 'A node asks for its API key: granted only while it is armed, from its own address on a provisioning network',
+      summary: 'A node asks for its API key: granted only while it is armed, from its own address on a provisioning network (with Accept: text/plain, the key alone)',
       body: { type: 'object', additionalProperties: false, required: ['node'], properties: { node: { type: 'string', minLength: 1, maxLength: 128 } } },
       // Anyone may ask: the body is one node name.
       maxBodyBytes: 1024,
       response: { type: 'object', properties: { node: { type: 'string' }, key: { type: 'string' }, arming: { type: 'string' } } },
-      handler: async ({ body, request }) => {
+      handler: async ({ body, request, response }) => {
         const node = (body as { node: string }).node;
         const ip = request.socket.remoteAddress ?? '';
         try {
           const granted = await services.nodeKeys.grant(node, ip);
           services.events.emit({ source: 'api', step: 'key-granted', node, ip, detail: { arming: granted.arming } });
+          if (wantsText(request)) return sendText(response, `${granted.key}\n`);
           return { node, ...granted };
         } catch (e) {
           if (!(e instanceof BerthError)) throw e;
@@ -191,11 +184,11 @@ export function nodeApiRoutes(services: Services): Route[] {
           BERTH_ARTIFACT_BYTES: String(m.artifact.bytes),
           BERTH_ROOT_PASSWORD_HASH: value(node, 'crypted.rootpassword') ?? '',
           // Install-to-disk's disk; base64, so any /dev name arrives whatever the alphabet here (the node checks the decoded path).
-          BERTH_INSTALL_DISK_BASE64: Buffer.from(value(node, 'deployment.install_disk') ?? '').toString('base64'),
+          BERTH_INSTALL_DISK_BASE64: Buffer.from(deploymentOf(inventory, node).installDisk ?? '').toString('base64'),
           // Where the node keeps its key (berth-key.sh): tpm unless set; a node without a TPM keeps it in RAM.
-          BERTH_KEY_POLICY: value(node, 'deployment.key_policy') ?? 'tpm',
+          BERTH_KEY_POLICY: deploymentOf(inventory, node).keyPolicy,
           // Tethered: one NBD path per berth server serving the version, this one first.
-          BERTH_NBD_SERVERS: (services.nbdEndpoints?.(request.socket.localAddress ?? '') ?? []).join(','),
+          BERTH_NBD_SERVERS: services.nbdEndpoints(request.socket.localAddress ?? '').join(','),
         };
         const lines = Object.entries(vars).map(([k, v]) => {
           if (!/^[A-Za-z0-9@._$/+=:,[\]-]*$/.test(v)) throw new BerthError('BERTH_INTERNAL', `${k} of ${node} has characters the node-side shell must not see`);
@@ -210,11 +203,11 @@ export function nodeApiRoutes(services: Services): Route[] {
       operationId: 'nodeSshHostCertificates',
       tag: 'node',
       auth: 'node',
-      summary: "Signs the node's fresh SSH host keys with berth's SSH CA, for its own names and addresses",
+      summary: "Signs the node's fresh SSH host keys with berth's SSH CA, for its own names and addresses (with Accept: text/plain, one certificate per line, in the keys' order)",
       body: { type: 'object', additionalProperties: false, required: ['publicKeys'], properties: { publicKeys: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 16384 } } } },
       // Eight keys of at most 16 KiB each, with JSON around them.
       maxBodyBytes: 160 * 1024,
-      handler: async ({ params, body, principal }) => {
+      handler: async ({ params, body, principal, request, response }) => {
         const node = self(principal, params['name']!);
         const resolved = inventory.resolveNode(node, (a) => /^net\.[^.]+\.(hostname|ipv4_address)$/.test(a) || a === 'ssh.principals');
         const pick = (suffix: string) => Object.entries(resolved).filter(([k, v]) => k.endsWith(suffix) && v.value).map(([, v]) => v.value!);
@@ -225,6 +218,7 @@ export function nodeApiRoutes(services: Services): Route[] {
         });
         const signed = await signHostKeys(services.sshCa, { node, principals, publicKeys: (body as { publicKeys: string[] }).publicKeys });
         services.events.emit({ source: 'api', step: 'ssh-certificates', node, detail: { serial: signed.serial, principals: principals.join(','), validBefore: signed.validBefore } });
+        if (wantsText(request)) return sendText(response, signed.certificates.map((c) => `${c}\n`).join(''));
         return { ...signed, principals };
       },
     },
@@ -266,7 +260,7 @@ export function nodeApiRoutes(services: Services): Route[] {
         const folder = params['folder']!;
         if (!(SCRIPT_FOLDERS as readonly string[]).includes(folder)) throw new BerthError('BERTH_NOT_FOUND', `no script folder '${folder}'; there are ${SCRIPT_FOLDERS.join(', ')}`);
         // Only the profile being deployed: scripts are written for the deployment they configure.
-        const pending = value(node, 'deployment.pending_profile');
+        const pending = deploymentOf(inventory, node).pending;
         if (!pending) throw new BerthError('BERTH_FORBIDDEN', `${node} has no deployment pending: no scripts for it`, { node });
         const text = await scriptLines(profiles, pending, folder as ScriptFolder);
         services.events.emit({ source: 'api', step: 'scripts', node, detail: { profile: pending, folder, count: text.split('\n').filter(Boolean).length } });
@@ -297,10 +291,10 @@ export function nodeApiRoutes(services: Services): Route[] {
         const report = body as { step: string; state?: (typeof STATES)[number]; detail?: Record<string, string | number | boolean> };
         services.events.emit({ source: 'node', step: report.step, node, ip: request.socket.remoteAddress ?? '', ...(report.detail ? { detail: report.detail } : {}) });
         if (report.state) {
-          const { set, unset } = reportedStateChange(report.state, (a) => value(node, a));
+          const { set, unset } = reportedStateChange(report.state, deploymentOf(inventory, node));
           await inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
           // An installed system's install token opens nothing more (install-tokens.ts).
-          if (report.state === 'installed') await services.installs?.tokens.retire(node);
+          if (report.state === 'installed') await services.installTokens.retire(node);
         }
         return { ok: true };
       },

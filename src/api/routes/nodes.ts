@@ -1,18 +1,57 @@
-/** /api/v1/nodes: define, change, show, list, remove and rename nodes by noderange. */
+/**
+ * /api/v1/nodes: define, change, show, list, remove and rename nodes by
+ * noderange. Change, remove and rename take `dryRun`: the same change,
+ * validated the same way, answered with what it would do (per node the
+ * resolved values old → new, what a removal takes along) and not committed
+ * (inventory/change-preview.ts).
+ */
+import { readDeployment } from '../../deploy/deployment.ts';
 import { BerthError } from '../../errors.ts';
+import { DryRun } from '../../inventory/change-preview.ts';
+import type { NodePreview } from '../../inventory/change-preview.ts';
 import { compileExpression, isExpression } from '../../inventory/expressions/index.ts';
-import type { Inventory } from '../../inventory/inventory.ts';
+import type { AttributeChange, Inventory } from '../../inventory/inventory.ts';
 import { EVERYTHING } from '../../inventory/model.ts';
 import type { ResolvedAttribute } from '../../inventory/model.ts';
 import { compressNodes } from '../../inventory/noderange/compress.ts';
 import { expandNoderange } from '../../inventory/noderange/expand.ts';
 import { globToRegExp } from '../../inventory/noderange/attribute-filter.ts';
-import { isSecretAttribute } from '../../inventory/schema/index.ts';
+import { isSecretAttribute, requireAttributePattern } from '../../inventory/schema/index.ts';
 import type { Route } from '../route.ts';
 import { attributeMap, nodeView, noderange, stringList } from '../schemas.ts';
 import type { Services } from '../services.ts';
 
 export const MASK = '********';
+
+const dryRun = { type: 'boolean', default: false, description: 'Validate and answer what would change (`nodes`), without changing anything' };
+
+/** The answer of a dry run, beside the route's usual counts. */
+const preview = {
+  dryRun: { type: 'boolean' },
+  nodes: {
+    type: 'array',
+    description: 'Per node with something to change: resolved values old → new (secret ones only named), a rename, what a removal takes along',
+    items: {
+      type: 'object',
+      properties: {
+        node: { type: 'string' },
+        renamedFrom: { type: 'string' },
+        removed: { type: 'boolean' },
+        groups: { type: 'object', properties: { from: stringList, to: stringList } },
+        changes: {
+          type: 'array',
+          items: { type: 'object', properties: { attribute: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, secret: { type: 'boolean' } } },
+        },
+        ends: { type: 'array', items: { type: 'string', enum: ['node-key', 'install-deployment'] }, description: 'Node-bound records deleted with the change' },
+        armed: { type: 'string', description: 'Removal only: the node is armed (once, continuous, until=...)' },
+        deploymentState: { type: 'string', description: 'Removal only: the deployment.state of a node in the middle of a deployment' },
+      },
+    },
+  },
+};
+
+/** deployment.state values of a node between `berth deploy` and its installed system (reported-state.ts). */
+const MID_DEPLOYMENT = new Set(['pending', 'installing', 'post', 'booting']);
 
 export function nodeRoutes({ inventory }: Services): Route[] {
   return [
@@ -74,13 +113,14 @@ export function nodeRoutes({ inventory }: Services): Route[] {
               properties: { name: { type: 'string' }, groups: stringList, attributes: attributeMap },
             },
           },
+          dryRun,
         },
       },
       // Bulk definitions (`berth node define` from a file) carry every node's attributes.
       maxBodyBytes: 64 * 1024 * 1024,
       response: { type: 'object', properties: { defined: { type: 'integer' }, noderange: { type: 'string' } } },
       handler: async ({ body }) => {
-        const request = body as { noderange?: string; groups?: string[]; attributes?: Record<string, string>; nodes?: { name: string; groups?: string[]; attributes?: Record<string, string> }[] };
+        const request = body as { noderange?: string; groups?: string[]; attributes?: Record<string, string>; nodes?: { name: string; groups?: string[]; attributes?: Record<string, string> }[]; dryRun?: boolean };
         const definitions = [...(request.nodes ?? [])];
         if (request.noderange !== undefined) {
           for (const name of expandNoderange(request.noderange)) {
@@ -93,8 +133,8 @@ export function nodeRoutes({ inventory }: Services): Route[] {
           }
         }
         if (definitions.length === 0) throw new BerthError('BERTH_BAD_INPUT', 'nothing to define: give a noderange or nodes');
-        const defined = await inventory.defineNodes(definitions);
-        return { defined: defined.length, noderange: compressNodes(defined) };
+        const defined = await inventory.defineNodes(definitions, request.dryRun ? new DryRun() : undefined);
+        return { defined: defined.length, noderange: compressNodes(defined), ...(request.dryRun ? { dryRun: true } : {}) };
       },
     },
     {
@@ -102,23 +142,34 @@ export function nodeRoutes({ inventory }: Services): Route[] {
       path: '/api/v1/nodes',
       operationId: 'changeNodes',
       tag: 'nodes',
-      summary: 'Set or unset attributes (and replace the group list) of the nodes in a noderange, in one transaction',
+      summary: 'Set or unset attributes (and replace the group list, or add and remove groups) of the nodes in a noderange, in one transaction',
       body: {
         type: 'object',
         additionalProperties: false,
         required: ['noderange'],
-        properties: { noderange, set: attributeMap, unset: stringList, groups: stringList },
+        properties: {
+          noderange,
+          set: attributeMap,
+          unset: stringList,
+          groups: { ...stringList, description: "Replaces each node's group list" },
+          addGroups: { ...stringList, description: 'Appended to each node\'s group list (lowest precedence) where not already in it; not with `groups`' },
+          removeGroups: { ...stringList, description: "Taken out of each node's group list where present; not with `groups`" },
+          dryRun,
+        },
       },
-      response: { type: 'object', properties: { changed: { type: 'integer' }, noderange: { type: 'string' } } },
+      response: { type: 'object', properties: { changed: { type: 'integer' }, noderange: { type: 'string' }, ...preview } },
       handler: async ({ body }) => {
-        const request = body as { noderange: string; set?: Record<string, string>; unset?: string[]; groups?: string[] };
+        const request = body as AttributeChange & { noderange: string; dryRun?: boolean };
         const names = inventory.expand(request.noderange);
-        const change: { set?: Record<string, string>; unset?: string[]; groups?: string[] } = {};
+        const change: AttributeChange = {};
         if (request.set) change.set = request.set;
         if (request.unset) change.unset = request.unset;
         if (request.groups) change.groups = request.groups;
-        const changed = await inventory.changeNodes(names, change);
-        return { changed, noderange: compressNodes(names) };
+        if (request.addGroups) change.addGroups = request.addGroups;
+        if (request.removeGroups) change.removeGroups = request.removeGroups;
+        const dry = request.dryRun ? new DryRun() : undefined;
+        const changed = await inventory.changeNodes(names, change, dry);
+        return { changed, noderange: compressNodes(names), ...(dry ? { dryRun: true, nodes: dry.nodes } : {}) };
       },
     },
     {
@@ -127,12 +178,13 @@ export function nodeRoutes({ inventory }: Services): Route[] {
       operationId: 'removeNodes',
       tag: 'nodes',
       summary: 'Remove the nodes in a noderange',
-      query: { type: 'object', additionalProperties: false, required: ['range'], properties: { range: noderange } },
-      response: { type: 'object', properties: { removed: { type: 'integer' }, noderange: { type: 'string' } } },
+      query: { type: 'object', additionalProperties: false, required: ['range'], properties: { range: noderange, dryRun } },
+      response: { type: 'object', properties: { removed: { type: 'integer' }, noderange: { type: 'string' }, ...preview } },
       handler: async ({ query }) => {
         const names = inventory.expand(query['range'] as string);
-        const removed = await inventory.removeNodes(names);
-        return { removed, noderange: compressNodes(names) };
+        const dry = query['dryRun'] === true ? new DryRun() : undefined;
+        const removed = await inventory.removeNodes(names, dry);
+        return { removed, noderange: compressNodes(names), ...(dry ? { dryRun: true, nodes: withDeployment(inventory, dry.nodes) } : {}) };
       },
     },
     {
@@ -145,17 +197,31 @@ export function nodeRoutes({ inventory }: Services): Route[] {
         type: 'object',
         additionalProperties: false,
         required: ['noderange', 'to'],
-        properties: { noderange, to: { type: 'string', minLength: 1 } },
+        properties: { noderange, to: { type: 'string', minLength: 1 }, dryRun },
       },
-      response: { type: 'object', properties: { renamed: { type: 'object', additionalProperties: { type: 'string' } } } },
+      response: { type: 'object', properties: { renamed: { type: 'object', additionalProperties: { type: 'string' } }, ...preview } },
       handler: async ({ body }) => {
-        const request = body as { noderange: string; to: string };
+        const request = body as { noderange: string; to: string; dryRun?: boolean };
         const mapping = renameMapping(inventory, inventory.expand(request.noderange), request.to);
-        await inventory.renameNodes(mapping);
-        return { renamed: Object.fromEntries(mapping) };
+        const dry = request.dryRun ? new DryRun() : undefined;
+        await inventory.renameNodes(mapping, dry);
+        return { renamed: Object.fromEntries(mapping), ...(dry ? { dryRun: true, nodes: dry.nodes } : {}) };
       },
     },
   ];
+}
+
+/** A removal's preview, with whether each node is armed or in the middle of a deployment: removing it is never routine. */
+function withDeployment(inventory: Inventory, nodes: NodePreview[]): (NodePreview & { armed?: string; deploymentState?: string })[] {
+  const resolver = inventory.resolver();
+  return nodes.map((preview) => {
+    const deployment = readDeployment(inventory, preview.node, resolver);
+    if (!deployment) return preview;
+    const out: NodePreview & { armed?: string; deploymentState?: string } = { ...preview };
+    if (deployment.arming.armed) out.armed = deployment.armed!;
+    if (deployment.state !== undefined && MID_DEPLOYMENT.has(deployment.state)) out.deploymentState = deployment.state;
+    return out;
+  });
 }
 
 function renameMapping(inventory: Inventory, names: string[], to: string): Map<string, string> {
@@ -180,9 +246,11 @@ function renameMapping(inventory: Inventory, names: string[], to: string): Map<s
   return mapping;
 }
 
+/** A misspelt name is an error (with a suggestion), not a column that quietly stays empty. */
 export function attributeSelector(spec: string | undefined): (name: string) => boolean {
   if (spec === undefined || spec === '') return () => false;
   const patterns = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const pattern of patterns) requireAttributePattern(pattern);
   if (patterns.includes('*')) return () => true;
   // Linear time: `*a*a*…*b` backtracks polynomially on V8's ordinary engine (seconds per attribute name).
   const regexes = patterns.map(globToRegExp);

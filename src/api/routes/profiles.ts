@@ -5,8 +5,7 @@
  */
 import { BerthError } from '../../errors.ts';
 import { BOOT_METHODS, SCRIPT_FOLDERS } from '../../profiles/profile.ts';
-import { inSubnet } from '../../server/boot-network-config.ts';
-import { ProfileService } from '../../profiles/profile-service.ts';
+import { addressInSubnet } from '../../util/ipv4.ts';
 import type { ProfileChange, ProfileDefinition } from '../../profiles/profile-service.ts';
 import type { JsonSchema, Route } from '../route.ts';
 import type { Services } from '../services.ts';
@@ -54,7 +53,7 @@ const profileView: JsonSchema = {
 };
 
 export function profileRoutes(services: Services): Route[] {
-  const profiles = new ProfileService(services.stateDir, services.inventory);
+  const profiles = services.profileService;
   return [
     {
       method: 'GET',
@@ -147,11 +146,10 @@ export function profileRoutes(services: Services): Route[] {
       },
       handler: async ({ params, query }) => {
         const installs = services.installs;
-        if (!installs) throw new BerthError('BERTH_UNAVAILABLE', 'this server has no scripted-install service');
         const name = params['name']!;
         const node = params['node']!;
         if (!services.inventory.node(node)) throw new BerthError('BERTH_NOT_FOUND', `no node named '${node}'`);
-        const token = await installs.tokens.token(node, name);
+        const token = await services.installTokens.token(node, name);
         const context = await installs.context(name, node, previewBase(services, node), token ?? 'TOKEN-OF-ITS-DEPLOYMENT');
         const rendered = await installs.render(context);
         return { ...rendered, ipxe: installs.bootScript(context, query['firmware'] === 'uefi' ? 'uefi' : 'bios'), deployed: token !== undefined };
@@ -170,6 +168,6 @@ function previewBase(services: Services, node: string): string {
     .map((r) => r.value?.split('/')[0])
     .filter((v): v is string => v !== undefined);
   const networks = status.networks ?? [];
-  const network = networks.find((n) => n.serverAddress && addresses.some((a) => inSubnet(a, n.subnet))) ?? networks.find((n) => n.serverAddress);
+  const network = networks.find((n) => n.serverAddress && addresses.some((a) => addressInSubnet(a, n.subnet))) ?? networks.find((n) => n.serverAddress);
   return `http://${network?.serverAddress ?? 'berth'}:${status.httpPort ?? 80}`;
 }

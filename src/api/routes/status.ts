@@ -13,7 +13,7 @@ export function statusRoutes(services: Services): Route[] {
       handler: async () => ({
         version: services.version,
         pid: process.pid,
-        stateDir: services.stateDir,
+        stateDir: services.layout.root,
         startedAt: services.startedAt.toISOString(),
         uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
         storeRevision: await services.store.revision(),

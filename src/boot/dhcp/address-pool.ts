@@ -3,7 +3,7 @@
  * so unknown machines can PXE-boot into discovery; it must never hand out an
  * address the inventory gives to a node, nor berth's own or the gateway's.
  */
-import { formatIpv4, isReservedInSubnet, parseIpv4 } from './ipv4.ts';
+import { formatIpv4, isReservedInSubnet, parseIpv4 } from '../../util/ipv4.ts';
 import type { LeaseTable } from './leases.ts';
 import type { DhcpNetwork } from './network.ts';
 

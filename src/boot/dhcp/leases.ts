@@ -25,7 +25,7 @@
  * commit); every reply waiting on them is released together.
  */
 import type { JsonValue, Store } from '../../store/store.ts';
-import { formatIpv4, parseIpv4 } from './ipv4.ts';
+import { formatIpv4, parseIpv4 } from '../../util/ipv4.ts';
 
 export type LeaseState = 'bound' | 'released';
 

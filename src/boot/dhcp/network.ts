@@ -19,7 +19,7 @@
  */
 import { BerthError } from '../../errors.ts';
 import type { UefiLoader } from './boot-file.ts';
-import { formatIpv4, inSubnet, parseIpv4, parseSubnet, type Subnet } from './ipv4.ts';
+import { formatIpv4, inSubnet, parseIpv4, parseSubnet, type Subnet } from '../../util/ipv4.ts';
 
 export interface DhcpNetworkConfig {
   /** Unique name, used in events and leases. */

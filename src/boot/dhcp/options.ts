@@ -12,7 +12,7 @@
  * byte): the caller decides whether that option matters enough to drop the
  * packet.
  */
-import { formatIpv4, parseIpv4 } from './ipv4.ts';
+import { formatIpv4, parseIpv4 } from '../../util/ipv4.ts';
 import { DhcpParseError } from './parse-error.ts';
 
 export const Option = {

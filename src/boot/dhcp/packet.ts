@@ -7,7 +7,7 @@
  * DhcpParseError. serializePacket keeps within the client's maximum message
  * size and only moves options into `file`/`sname` when allowed.
  */
-import { formatIpv4, parseIpv4 } from './ipv4.ts';
+import { formatIpv4, parseIpv4 } from '../../util/ipv4.ts';
 import { decodeOptionArea, DhcpOptions, encodedOptionLength, encodeOption, Option } from './options.ts';
 import { DhcpParseError } from './parse-error.ts';
 

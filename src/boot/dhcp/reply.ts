@@ -4,7 +4,7 @@
  */
 import type { NodeNetworkConfig } from '../boot-target.ts';
 import type { BootAnswer } from './boot-file.ts';
-import { formatIpv4, maskOf } from './ipv4.ts';
+import { formatIpv4, maskOf } from '../../util/ipv4.ts';
 import { ipv4Bytes, MessageType, Option, textBytes, uint32Bytes, DhcpOptions, messageTypeName, subOptionBytes } from './options.ts';
 import type { DhcpNetwork } from './network.ts';
 import { BOOTREPLY, BROADCAST_FLAG, type DhcpPacket } from './packet.ts';

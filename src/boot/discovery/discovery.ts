@@ -10,6 +10,14 @@
  *   order decides, so it is only used when chosen.
  *
  * Assigning sets `net.<if>.hwaddr` on the node; from then on DHCP knows it.
+ * `<if>` is `boot` unless the policy or `berth discover assign --interface`
+ * names another: the interface a machine network-boots through, and the
+ * name the lab (`npm run demo`), the README, the profile examples
+ * (`ip={net.boot.ipv4_address}`) and the install errors use, so a node
+ * assigned by discovery finds its address where those put it.
+ *
+ * Only DHCP records machines here: the iPXE script an unknown machine gets
+ * (boot/ipxe/scripts.ts) records nothing, and says so.
  *
  * Records are bounded, because anyone on the wire can forge DHCP from new
  * MACs (40,000 of them once left 34,566 records kept forever): at most
@@ -37,6 +45,8 @@ const LAST_SEEN_WRITE_MS = 60_000;
 const FLUSH_MS = 200;
 const DEFAULT_MAX_RECORDS = 4096;
 const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
+/** The inventory interface whose hwaddr assignment sets, unless told otherwise (see the module comment). */
+export const DEFAULT_DISCOVERY_INTERFACE = 'boot';
 
 export interface DiscoveryLimits {
   /** Default 4,096. */
@@ -53,7 +63,7 @@ export interface DiscoveryPolicy {
   mode: DiscoveryPolicyMode;
   /** For `sequential`: the nodes to fill, in natural order. */
   noderange?: string;
-  /** Inventory interface whose hwaddr is set on assignment; default `boot`. */
+  /** Inventory interface whose hwaddr is set on assignment; default DEFAULT_DISCOVERY_INTERFACE (`boot`). */
   interfaceName: string;
 }
 
@@ -79,7 +89,7 @@ export class DiscoveryService {
   #flushing: Promise<void> = Promise.resolve();
   /** Assignments decided but not yet written: the same machine or node is never handed out twice meanwhile. */
   readonly #reserved = new Map<string, { node: string; interfaceName: string }>();
-  #policy: DiscoveryPolicy = { mode: 'manual', interfaceName: 'boot' };
+  #policy: DiscoveryPolicy = { mode: 'manual', interfaceName: DEFAULT_DISCOVERY_INTERFACE };
 
   private constructor(store: Store, inventory: Inventory, events: EventSink, limits: DiscoveryLimits) {
     this.#store = store;

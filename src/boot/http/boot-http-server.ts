@@ -128,7 +128,9 @@ export class BootHttpServer {
   /** Base URL a client reached us by, for links in scripts: https:// through boot-https-listener.ts, so a trusting iPXE stays on TLS. */
   #base(request: IncomingMessage): string {
     const tls = (request.socket as { encrypted?: boolean }).encrypted === true;
-    const host = request.headers.host ?? `${request.socket.localAddress}:${tls ? request.socket.localPort : this.port}`;
+    // The Host header goes into every URL and into berth.boot= on the kernel line: only a host[:port] is taken, never words of text.
+    const given = request.headers.host;
+    const host = given !== undefined && /^[A-Za-z0-9.:[\]-]{1,262}$/.test(given) ? given : `${request.socket.localAddress}:${tls ? request.socket.localPort : this.port}`;
     return `${tls ? 'https' : 'http'}://${host}`;
   }
 

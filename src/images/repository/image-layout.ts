@@ -12,7 +12,7 @@
  *   private/images/<name>/<n>.key    the version's 64-byte dm-crypt key, never under a served folder
  */
 import { join } from 'node:path';
-import type { StateDirLayout } from '../../server/state-dir.ts';
+import type { StateDirLayout } from '../../state/state-dir.ts';
 import { requireImageName } from './image-ref.ts';
 
 export interface ImageLayout {

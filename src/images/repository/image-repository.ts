@@ -5,12 +5,13 @@
  * reverse (out of sight first, deleted after).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.ts';
-import { acquireLockFile } from '../../server/instance-lock.ts';
-import type { InstanceLock } from '../../server/instance-lock.ts';
-import type { StateDirLayout } from '../../server/state-dir.ts';
+import { acquireLockFile } from '../../state/lock-file.ts';
+import type { InstanceLock } from '../../state/lock-file.ts';
+import { publishStaged, removePublished } from '../../state/staged-dir.ts';
+import type { StateDirLayout } from '../../state/state-dir.ts';
 import { readIfExists, writeAtomic } from '../../util/files.ts';
 import { imageLayout } from './image-layout.ts';
 import type { ImageLayout } from './image-layout.ts';
@@ -184,10 +185,7 @@ export class ImageRepository {
     const layout = this.layout(name);
     await mkdir(layout.keyDir, { recursive: true, mode: 0o700 });
     await writeAtomic(layout.keyFile(version), key, 0o600);
-    for (const entry of await readdir(partial)) await syncPath(join(partial, entry));
-    await syncPath(partial);
-    await rename(partial, layout.versionDir(version));
-    await syncPath(layout.imageDir);
+    await publishStaged(partial, layout.versionDir(version), { sync: 'entries' });
     await writeAtomic(layout.lastVersion, `${version}\n`, 0o644);
   }
 
@@ -196,19 +194,8 @@ export class ImageRepository {
     const layout = this.layout(name);
     const dir = layout.versionDir(version);
     if (!(await stat(dir).catch(() => undefined))) throw new BerthError('BERTH_NOT_FOUND', `image version ${name}@${version} does not exist`);
-    const gone = join(layout.imageDir, `.removing-${version}-${randomBytes(4).toString('hex')}`);
-    await rename(dir, gone);
-    await syncPath(layout.imageDir);
+    // The data goes first: a key left by a crash here is swept with the other orphans (a version without its key could not be opened).
+    await removePublished(dir, { sync: true });
     await rm(layout.keyFile(version), { force: true });
-    await rm(gone, { recursive: true, force: true });
-  }
-}
-
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -6,34 +6,16 @@
  * harmless on BIOS. On failure it asks berth again (the same URL iPXE came
  * from), so an administrator can fix the media and the node carries on.
  *
- * iPXE splits a command line at blanks only, and takes `||`, `&&` and `;`
- * as command separators only when they are a whole word (core/exec.c,
- * command_terminator), so Ubuntu's `ds=nocloud-net;s=http://...` reaches the
- * kernel intact as long as it has no blank in it; `${...}` would be expanded
- * and `#` starts a comment, so `$` and `#` never get through (see `ipxeWord`).
+ * Every value is one word made safe by util/ipxe-text.ts, the one iPXE
+ * escaper (the boot scripts use it too): `;` may stay inside a word, so
+ * Ubuntu's `ds=nocloud-net;s=http://...` reaches the kernel intact, while
+ * `$`, `#`, blanks, quotes, `|`, `&` and newlines never get through.
  */
+import { ipxeText, ipxeWord, ipxeWords } from '../../util/ipxe-text.ts';
 import type { Firmware, InstallUrls } from '../install-family.ts';
 
-/**
- * One word of an iPXE command line: characters beyond this set (blanks,
- * `$`, `#`, quotes, `|`, `&`, newlines) are replaced by `_`, and a word that
- * is just `;` becomes `_`. `;` is allowed inside a word for Ubuntu's NoCloud
- * seed argument.
- */
-const UNSAFE = /[^A-Za-z0-9_.,:/=@+%{}()?[\]~;-]/g;
-
-export function ipxeWord(text: string): string {
-  const word = text.replace(UNSAFE, '_');
-  return word === ';' ? '_' : word;
-}
-
-/** Kernel arguments from a free-form string (the profile's own): split at blanks, each made safe. */
-export function argumentWords(text: string): string[] {
-  return text
-    .split(/\s+/)
-    .filter((w) => w !== '')
-    .map(ipxeWord);
-}
+/** The families' names for the escaper's: one word; a profile's kernel arguments as words. */
+export { ipxeWord, ipxeWords as argumentWords };
 
 /** Where iPXE asks again after a failure: the same install script for the same firmware. */
 export function retryUrl(urls: InstallUrls, firmware: Firmware): string {
@@ -66,7 +48,7 @@ export function installerScript(boot: InstallerBoot): string {
     '#!ipxe',
     `# berth: ${ipxeWord(boot.node)} installs ${ipxeWord(boot.what)} (${boot.firmware})`,
     `echo berth: ${ipxeWord(boot.node)} installs ${ipxeWord(boot.what)}`,
-    ...(boot.notes ?? []).map((n) => `echo berth: ${n.split(/\s+/).map(ipxeWord).join(' ')}`),
+    ...(boot.notes ?? []).map((n) => `echo berth: ${ipxeText(n)}`),
     [`kernel --name ${ipxeWord(boot.kernel.name)} ${ipxeWord(boot.kernel.url)}`, ...words].join(' '),
     ...boot.initrds.map((i) => `initrd --name ${ipxeWord(i.name)} ${ipxeWord(i.url)}`),
     'boot || goto failed',

@@ -1,6 +1,6 @@
 import { BerthError } from '../../errors.ts';
 import { findAttribute, requireAttribute } from '../schema/index.ts';
-import { closestName } from '../schema/closest-name.ts';
+import { closestName } from '../../util/closest-name.ts';
 import { syntaxError } from './expression-errors.ts';
 import {
   add,

@@ -11,4 +11,10 @@ export interface NoderangeContext {
   groupMembers(name: string): readonly string[] | undefined;
   /** Resolved values of the attributes set on `node` (inherited from groups included). */
   attributes(node: string): ReadonlyMap<string, string>;
+  /**
+   * Throws a BerthError for an attribute name (or wildcard) of a filter that
+   * no attribute can have, so a typo is an error instead of selecting
+   * nothing. The grammar adds the column. Absent: every name is accepted.
+   */
+  checkAttribute?(name: string): void;
 }

@@ -17,6 +17,7 @@
  * Operators apply left to right without precedence: `a,b@c` is (a ∪ b) ∩ c.
  * Pagination (`<skip`, `>take`) applies last, to the natural-sorted result.
  */
+import { BerthError } from '../../errors.ts';
 import type { Expression, FilterAtom, NameAtom, Operand, ParsedNoderange, RegexAtom } from './ast.ts';
 import { forEachBracketName } from './brackets.ts';
 import type { NoderangeContext } from './context.ts';
@@ -37,6 +38,7 @@ export function expandParsedNoderange(parsed: ParsedNoderange, context?: Noderan
   if (parsed.expression) {
     const evaluator = new Evaluator(parsed.input, context);
     evaluator.checkSize(parsed.expression);
+    evaluator.checkAttributes(parsed.expression);
     selected = evaluator.expression(parsed.expression);
   } else if (context) {
     selected = context.nodeNames();
@@ -108,6 +110,27 @@ class Evaluator {
       }
       planned += count;
       this.refuseOver(count, planned, operand);
+    };
+    visit(expression.first);
+    for (const { operand } of expression.rest) visit(operand);
+  }
+
+  /** Every filter's attribute name, asked of the context before any node is matched. */
+  checkAttributes(expression: Expression): void {
+    const check = this.context?.checkAttribute;
+    if (!check) return;
+    const visit = (operand: Operand): void => {
+      if (operand.kind === 'parenthesized') {
+        visit(operand.body.first);
+        for (const { operand: next } of operand.body.rest) visit(next);
+      } else if (operand.kind === 'filter') {
+        try {
+          check.call(this.context, operand.filter.attribute);
+        } catch (e) {
+          if (e instanceof BerthError) Object.assign(e.where, { column: operand.column, input: this.input });
+          throw e;
+        }
+      }
     };
     visit(expression.first);
     for (const { operand } of expression.rest) visit(operand);

@@ -3,14 +3,16 @@ import type { AttributeSpec } from './spec.ts';
 /**
  * Every attribute berth knows. Names are grouped by what they describe;
  * `<if>` is an interface name chosen by the administrator (mgmt, ib0, bmc...),
- * not necessarily the kernel's name for it.
+ * not necessarily the kernel's name for it. An entry with `planned` is known
+ * (filters and unset work) but refused when set, until berth applies it.
  */
 export const attributeSchema: readonly AttributeSpec[] = [
   // Identity: what the hardware says about itself, used to recognize a node.
   {
     name: 'id.uuid',
     type: 'uuid',
-    description: 'SMBIOS system UUID, as reported by the firmware (dmidecode -s system-uuid). Used to recognize the node when it PXE boots.',
+    hardwareIdentity: true,
+    description: 'SMBIOS system UUID, as reported by the firmware (dmidecode -s system-uuid). Used to recognize the node when it PXE boots. Unique across nodes; a literal value, never an expression.',
     example: '4c4c4544-0042-3510-8052-b4c04f564433',
   },
   {
@@ -30,13 +32,14 @@ export const attributeSchema: readonly AttributeSpec[] = [
   {
     name: 'net.<if>.hwaddr',
     type: 'mac',
-    description: 'MAC address of the interface. DHCP and PXE requests from this address are answered for this node.',
+    hardwareIdentity: true,
+    description: 'MAC address of the interface. DHCP and PXE requests from this address are answered for this node. Unique across nodes; a literal value, never an expression.',
     example: '52:54:00:12:34:56',
   },
   {
     name: 'net.<if>.ipv4_address',
     type: 'ipv4-cidr',
-    description: 'IPv4 address of the interface with its prefix length. Handed out by DHCP and written into the installed network configuration.',
+    description: 'IPv4 address of the interface with its prefix length. Handed out by DHCP and written into the installed network configuration. No other node may have the address (see net.<if>.allow_duplicates).',
     example: '10.0.0.5/24',
   },
   {
@@ -48,8 +51,16 @@ export const attributeSchema: readonly AttributeSpec[] = [
   {
     name: 'net.<if>.hostname',
     type: 'hostname-list',
-    description: 'Host names of the node on this interface, comma separated; the first one is the primary name.',
+    description: 'Host names of the node on this interface, comma separated; the first one is the primary name. No other node may have one of them (see net.<if>.allow_duplicates).',
     example: 'r3u12,r3u12.cluster.example.org',
+  },
+  {
+    name: 'net.<if>.allow_duplicates',
+    type: 'boolean',
+    description:
+      'Whether this interface may share its ipv4_address and host names with other nodes (a failover pair, identical isolated networks). ' +
+      'Refused by default: the sharing is allowed only between nodes that all set this to true on the interface concerned. MAC addresses are never shared.',
+    example: 'true',
   },
   {
     name: 'net.<if>.bootable',
@@ -61,12 +72,14 @@ export const attributeSchema: readonly AttributeSpec[] = [
     name: 'net.<if>.switch',
     type: 'host',
     description: 'Ethernet switch this interface is cabled to (host name or IPv4 address), used to discover nodes by switch port.',
+    planned: 'discovery by switch port comes later; record the cabling in custom.* meanwhile',
     example: 'sw-r3.mgmt',
   },
   {
     name: 'net.<if>.switchport',
     type: 'string',
     description: 'Port of net.<if>.switch the interface is cabled to, as the switch names it.',
+    planned: 'discovery by switch port comes later; record the cabling in custom.* meanwhile',
     example: 'Ethernet1/12',
   },
   {
@@ -75,6 +88,7 @@ export const attributeSchema: readonly AttributeSpec[] = [
     min: 1,
     max: 4094,
     description: 'IEEE 802.1Q VLAN ID to tag traffic on this interface with; unset for untagged.',
+    planned: 'per-node network configuration comes later',
     example: '120',
   },
   {
@@ -83,6 +97,7 @@ export const attributeSchema: readonly AttributeSpec[] = [
     min: 576,
     max: 9216,
     description: 'MTU of the interface in bytes; unset for the network default (usually 1500).',
+    planned: 'per-node network configuration comes later',
     example: '9000',
   },
 
@@ -179,6 +194,7 @@ export const attributeSchema: readonly AttributeSpec[] = [
     type: 'grub-password-hash',
     secret: true,
     description: 'Password required to edit GRUB entries at boot, as printed by grub2-mkpasswd-pbkdf2 (grub.pbkdf2.sha512...).',
+    planned: 'no deployment or install family writes a GRUB password yet',
     example: 'grub.pbkdf2.sha512.10000.<salt>.<hash>',
   },
   {
@@ -228,6 +244,7 @@ export const attributeSchema: readonly AttributeSpec[] = [
     type: 'enum',
     values: ['ipmi', 'redfish', 'ssh'],
     description: 'How berth reaches the node\'s text console: IPMI Serial-over-LAN, Redfish serial console, or SSH to the BMC.',
+    planned: 'the BMC console arrives with power control',
     example: 'ipmi',
   },
   {

@@ -1,6 +1,6 @@
 import { BerthError } from '../../errors.ts';
 import { attributeSchema } from './attributes.ts';
-import { closestName } from './closest-name.ts';
+import { closestName } from '../../util/closest-name.ts';
 import type { AttributeSpec } from './spec.ts';
 
 /** An interface name as used in `net.<if>.*`: short enough for a Linux ifname. */
@@ -52,6 +52,50 @@ export function requireAttribute(name: string): AttributeSpec {
       : '`berth attributes` lists the known ones; use custom.<name> for site-specific values';
   throw new BerthError('BERTH_UNKNOWN_ATTRIBUTE', `unknown attribute '${name}': ${hint}`, { attribute: name });
 }
+
+/**
+ * Like requireAttribute, for a value about to be stored: an attribute berth
+ * does not apply yet (`planned`) is refused, so no one sets a VLAN, a GRUB
+ * password or a console method believing it took effect.
+ */
+export function requireSettableAttribute(name: string): AttributeSpec {
+  const spec = requireAttribute(name);
+  if (spec.planned !== undefined) {
+    throw new BerthError(
+      'BERTH_BAD_INPUT',
+      `${name}: berth does not apply this attribute yet (${spec.planned}), so it is refused rather than stored and ignored`,
+      { attribute: name },
+    );
+  }
+  return spec;
+}
+
+/**
+ * For names that select attributes rather than set one (noderange filters,
+ * `node list` columns, `node show` arguments): a name must be known, as for
+ * requireAttribute; a shell-style wildcard (`net.*`, `*switch`) is checked
+ * by its first word when that has no wildcard, so `locaton.*` is an error
+ * rather than a pattern that quietly matches nothing.
+ */
+export function requireAttributePattern(pattern: string): void {
+  if (!/[*?]/.test(pattern)) {
+    requireAttribute(pattern);
+    return;
+  }
+  const dot = pattern.indexOf('.');
+  if (dot < 0) return;
+  const family = pattern.slice(0, dot);
+  if (/[*?]/.test(family) || families.has(family)) return;
+  const close = closestName(family, families);
+  const hint =
+    close !== undefined
+      ? `did you mean ${close}${pattern.slice(dot)}?`
+      : `attribute names start with ${[...families].map((f) => `${f}.`).join(', ')}`;
+  throw new BerthError('BERTH_UNKNOWN_ATTRIBUTE', `no attribute can match '${pattern}': '${family}' is not an attribute family; ${hint}`, { attribute: pattern });
+}
+
+/** First words of dotted names: `net`, `id`, `custom`... */
+const families = new Set(attributeSchema.filter((spec) => spec.name.includes('.')).map((spec) => spec.name.slice(0, spec.name.indexOf('.'))));
 
 export function isSecretAttribute(name: string): boolean {
   return findAttribute(name)?.secret === true;

@@ -53,5 +53,19 @@ export interface AttributeSpec {
    * up by one node's key grant; a group's value could not be).
    */
   readonly nodeOnly?: boolean;
+  /**
+   * Names the machine itself (its MAC, its SMBIOS UUID): no two nodes may
+   * share the value, a new value makes a new incarnation (incarnation.ts),
+   * and it is never an expression, which would re-derive a physical address
+   * from the node's name when it is renamed or regrouped.
+   */
+  readonly hardwareIdentity?: boolean;
+  /**
+   * Known but not applied by berth yet: what will apply it. Setting it is
+   * refused with this reason (a value stored and silently ignored is a
+   * setting that does not apply); reading and unsetting still work. The
+   * change that makes it take effect deletes this line.
+   */
+  readonly planned?: string;
   readonly example?: string;
 }

@@ -1,8 +1,8 @@
 # berth node-side boot core (POSIX sh), sourced by the initramfs-tools script
 # and the dracut hook. Wrappers provide: berth_log (message), berth_fail
 # (message; never returns), berth_network_up. It must run under busybox sh,
-# dash and klibc's sh alike; it uses curl, sed and tr, which the initramfs
-# hook copies in.
+# dash and klibc's sh alike; it uses curl, sed, tr and cut, which the
+# initramfs hook copies in. It talks to berth only through berth-api.sh.
 #
 # klibc's mount wants its options before the device: `mount -t T -o O DEV DIR`.
 #
@@ -11,7 +11,6 @@
 # retried with back-off instead of hanging silently.
 
 BERTH_RUN=/run/berth
-BERTH_CA=/etc/berth/ca.pem
 # Where the other parts of the core are; tests point it at the source tree.
 BERTH_LIB=${BERTH_LIB:-/usr/lib/berth}
 
@@ -38,31 +37,6 @@ berth_parse_cmdline() {
   [ -n "$BERTH_IMAGE" ] || berth_fail "no berth.image= on the kernel command line; boot=berth needs the image version to attach"
 }
 
-# berth_api METHOD PATH [JSON-BODY]: the one way this code talks to berth.
-# Prints the response body; returns curl's status (22: HTTP error).
-berth_api() {
-  set -- "$1" "$2" "${3:-}"
-  if [ -n "${BERTH_KEY:-}" ]; then
-    curl --silent --show-error --fail-with-body --max-time 60 --cacert "$BERTH_CA" -X "$1" \
-      -H "Authorization: BerthNode $BERTH_NODE:$BERTH_KEY" ${3:+-H "Content-Type: application/json" --data "$3"} "$BERTH_SERVER$2"
-  else
-    curl --silent --show-error --fail-with-body --max-time 60 --cacert "$BERTH_CA" -X "$1" \
-      ${3:+-H "Content-Type: application/json" --data "$3"} "$BERTH_SERVER$2"
-  fi
-}
-
-# JSON string contents: quotes, backslashes and control characters out.
-berth_json_text() { printf '%s' "$1" | tr -d '"\\\000-\037' | cut -c1-900; }
-
-# berth_report STEP [MESSAGE] [STATE]: into the node's timeline; never fails the boot.
-berth_report() {
-  [ -n "${BERTH_KEY:-}" ] || return 0
-  _body="{\"step\":\"$1\""
-  [ -n "${2:-}" ] && _body="$_body,\"detail\":{\"message\":\"$(berth_json_text "$2")\"}"
-  [ -n "${3:-}" ] && _body="$_body,\"state\":\"$3\""
-  berth_api POST "/node/v1/nodes/$BERTH_NODE/events" "$_body}" >/dev/null 2>&1 || true
-}
-
 # berth_fail_reported STEP MESSAGE: tell berth why, then stop.
 berth_fail_reported() {
   berth_report "$1" "$2" failed
@@ -72,7 +46,7 @@ berth_fail_reported() {
 # berth_boot_env: everything needed to attach the image (node API boot-env);
 # each line is checked to be a plain assignment before it is evaluated.
 berth_boot_env() {
-  _env=$(berth_api GET "/node/v1/nodes/$BERTH_NODE/boot-env?image=$BERTH_IMAGE") || berth_fail_reported boot-env "berth refused the image key for $BERTH_IMAGE: $_env"
+  _env=$(berth_api GET "/node/v1/nodes/$BERTH_NODE/boot-env?image=$BERTH_IMAGE" 2>&1) || berth_fail_reported boot-env "berth refused the image key for $BERTH_IMAGE: $_env"
   _bad=$(printf '%s\n' "$_env" | sed -n "/^BERTH_[A-Z0-9_]*='[][A-Za-z0-9@._\$/+=:,-]*'\$/!p" | sed '/^$/d')
   [ -z "$_bad" ] || berth_fail_reported boot-env "unexpected line from berth: $_bad"
   eval "$_env"
@@ -151,9 +125,7 @@ berth_ssh() {
   echo "# berth: host certificates signed by berth's SSH CA at boot" > "$_conf"
   _signed=0
   for _pub in "$1"/etc/ssh/ssh_host_*_key.pub; do
-    _line=$(cut -d' ' -f1,2 < "$_pub")
-    _reply=$(berth_api POST "/node/v1/nodes/$BERTH_NODE/ssh-host-certificates" "{\"publicKeys\":[\"$_line\"]}") || { berth_report ssh-certificate-refused "$_reply"; continue; }
-    _cert=$(printf '%s' "$_reply" | sed -n 's/.*"certificates":\["\([^"]*\)"\].*/\1/p')
+    _cert=$(berth_host_certificate "$_pub" 2>&1) || { berth_report ssh-certificate-refused "$_cert"; continue; }
     [ -n "$_cert" ] || continue
     printf '%s\n' "$_cert" > "${_pub%.pub}-cert.pub"
     _path=${_pub#"$1"}
@@ -192,6 +164,8 @@ berth_mount_root() {
 }
 
 # The rest of the core, one file per concern.
+. "$BERTH_LIB/berth-api.sh"
+. "$BERTH_LIB/berth-scripts.sh"
 . "$BERTH_LIB/berth-key.sh"
 . "$BERTH_LIB/berth-untethered.sh"
 . "$BERTH_LIB/berth-tethered.sh"

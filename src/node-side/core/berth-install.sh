@@ -132,42 +132,14 @@ berth_install_run() {
   berth_install_fail "$_ir_what failed (exit $_ir_status): $(chroot "$_ir_root" tail -c 600 "$_ir_log" 2>/dev/null)"
 }
 
-# berth_install_fetch_scripts FOLDER DIR: the pending profile's FOLDER (post.d,
-# firstboot.d) from berth into DIR, as `<name> <base64>` lines (no JSON parser here).
-berth_install_fetch_scripts() {
-  _fs_list=$BERTH_RUN/scripts-$1
-  berth_api GET "/node/v1/nodes/$BERTH_NODE/scripts/$1" > "$_fs_list" || berth_install_fail "berth did not give the profile's $1 scripts: $(cat "$_fs_list")"
-  mkdir -p "$2"
-  _fs_count=0
-  while read -r _fs_name _fs_data; do
-    [ -n "$_fs_name" ] || continue
-    case "$_fs_name" in
-      .*|*[!A-Za-z0-9_.+-]*) berth_install_fail "berth sent a $1 script named '$_fs_name'" ;;
-    esac
-    printf '%s' "$_fs_data" | base64 -d > "$2/$_fs_name" || berth_install_fail "$1/$_fs_name does not decode"
-    chmod 755 "$2/$_fs_name"
-    _fs_count=$((_fs_count + 1))
-  done < "$_fs_list"
-  rm -f "$_fs_list"
-}
-
-# berth_install_post TARGET: the profile's post.d, each in a chroot of the installed
-# system, by name, with a clean environment (the initramfs' holds the image key).
+# berth_install_post TARGET: the profile's firstboot.d left for the first boot,
+# and its post.d run now, each in a chroot of the installed system (berth-scripts.sh).
 berth_install_post() {
-  berth_install_fetch_scripts post.d "$1/var/lib/berth/post.d"
-  berth_report post "$_fs_count post.d scripts" post
-  for _ps in "$1"/var/lib/berth/post.d/*; do
-    [ -f "$_ps" ] || continue
-    _ps_name=${_ps##*/}
-    echo "== post.d/$_ps_name" >> "$1/var/log/berth/post.log"
-    chroot "$1" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-      BERTH_NODE="$BERTH_NODE" BERTH_PROFILE="$BERTH_PROFILE" BERTH_IMAGE="$BERTH_IMAGE" BERTH_SERVER="$BERTH_SERVER" BERTH_DISK="$BERTH_INSTALL_TO" \
-      "/var/lib/berth/post.d/$_ps_name" >> "$1/var/log/berth/post.log" 2>&1 || {
-      _ps_status=$?
-      berth_fail_reported post-failed "post.d/$_ps_name exited with $_ps_status: $(chroot "$1" tail -c 600 /var/log/berth/post.log 2>/dev/null)"
-    }
-    berth_report post-script "post.d/$_ps_name done"
-  done
+  berth_scripts_fetch firstboot.d "$1/var/lib/berth/firstboot.d" || berth_install_fail "$BERTH_SCRIPTS_ERROR"
+  berth_scripts_fetch post.d "$1/var/lib/berth/post.d" || berth_install_fail "$BERTH_SCRIPTS_ERROR"
+  berth_report post "$BERTH_SCRIPTS_COUNT post.d scripts" post
+  BERTH_DISK=$BERTH_INSTALL_TO
+  berth_scripts_run post.d /var/lib/berth/post.d /var/log/berth/post.log "$1" || berth_fail_reported post-failed "$BERTH_SCRIPTS_ERROR"
   rm -rf "$1/var/lib/berth/post.d"
 }
 
@@ -294,7 +266,6 @@ ENV
   berth_install_run "$_t" "$_log" "$_grub-mkconfig" "$_grub-mkconfig" -o "/boot/$_grub/grub.cfg"
   berth_report bootloader "GRUB for$_installed on $BERTH_INSTALL_TO; kernel arguments: ${_args:-none}"
 
-  berth_install_fetch_scripts firstboot.d "$_t/var/lib/berth/firstboot.d"
   berth_install_post "$_t"
 
   chroot "$_r" umount -R "$BERTH_TARGET" 2>/dev/null || berth_install_fail "cannot unmount the installed system from $BERTH_INSTALL_TO"

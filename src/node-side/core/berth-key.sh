@@ -69,15 +69,17 @@ berth_get_key() {
 berth_request_key() {
   _delay=5
   while :; do
-    _reply=$(berth_api POST /node/v1/key "{\"node\":\"$BERTH_NODE\"}" 2>&1)
-    _key=$(printf '%s' "$_reply" | sed -n 's/.*"key":"\([A-Za-z0-9_-]\{43\}\)".*/\1/p')
-    if [ -n "$_key" ]; then
-      BERTH_KEY=$_key
-      _key=
-      break
+    # The answer is the key alone (berth-api.sh asks for text/plain), or why not on stderr.
+    if _key=$(berth_api POST /node/v1/key "{\"node\":\"$BERTH_NODE\"}" 2>&1); then
+      if berth_key_shaped "$_key"; then
+        BERTH_KEY=$_key
+        _key=
+        break
+      fi
+      _key="berth's answer is not a node key"
     fi
-    _why=$(printf '%s' "$_reply" | sed -n 's/.*"message":"\([^"]*\)".*/\1/p')
-    berth_log "no node key yet: ${_why:-$_reply}; asking again in ${_delay} s"
+    berth_log "no node key yet: $_key; asking again in ${_delay} s"
+    _key=
     sleep "$_delay"
     [ "$_delay" -lt 60 ] && _delay=$((_delay * 2))
   done
@@ -85,15 +87,20 @@ berth_request_key() {
   berth_report key-received
 }
 
+# berth_key_shaped TEXT: whether TEXT looks like a node key (43 characters of base64url).
+berth_key_shaped() {
+  case "$1" in *[!A-Za-z0-9_-]*|'') return 1 ;; esac
+  [ "${#1}" -eq 43 ]
+}
+
 # berth_key_accepted: whether berth takes the unsealed key, asked by reporting
-# key-unsealed with it. A 401 is a refusal; anything else (no network, berth
-# down) is retried: a sealed key is not thrown away because berth is away.
+# key-unsealed with it. A 401 (berth_api status 3) is a refusal; anything else
+# (no network, berth down) is retried: a sealed key is not thrown away because berth is away.
 berth_key_accepted() {
   _delay=5
   while :; do
-    _reply=$(berth_api POST "/node/v1/nodes/$BERTH_NODE/events" \
-      '{"step":"key-unsealed","detail":{"message":"the node key sealed in the TPM, unsealed while PCR 15 was still zero"}}' 2>&1) && return 0
-    case "$_reply" in *BERTH_UNAUTHORIZED*) return 1 ;; esac
+    _reply=$(berth_api_event key-unsealed "the node key sealed in the TPM, unsealed while PCR 15 was still zero" 2>&1) && return 0
+    [ "$?" -eq 3 ] && return 1
     berth_log "berth did not answer for the unsealed key (${_reply}); asking again in ${_delay} s"
     sleep "$_delay"
     [ "$_delay" -lt 60 ] && _delay=$((_delay * 2))
@@ -191,10 +198,7 @@ berth_tpm_unseal() {
     berth_log "the key sealed in the TPM does not unseal (is PCR 15 still zero?): $(sed -n '$p' "$BERTH_RUN/tpm.err")"
     return 1
   fi
-  case "$_key" in
-    *[!A-Za-z0-9_-]*|'') _key=; berth_log "what the TPM holds at $BERTH_TPM_HANDLE is not a berth node key"; return 1 ;;
-  esac
-  [ "${#_key}" -eq 43 ] || { _key=; berth_log "what the TPM holds at $BERTH_TPM_HANDLE is not a berth node key"; return 1; }
+  berth_key_shaped "$_key" || { _key=; berth_log "what the TPM holds at $BERTH_TPM_HANDLE is not a berth node key"; return 1; }
   BERTH_KEY=$_key
   _key=
   berth_log "node key unsealed from the TPM"

@@ -14,9 +14,15 @@
 # CA; then reports `installed`, after which berth's iPXE script sends the
 # node to its disk. Needs curl, tar, base64 and sed in the target (the
 # families' templates install curl).
+#
+# Until it has unpacked node-support.tar it speaks only to this deployment's
+# install callback (plain HTTP, the token in the URL); from then on to the
+# node API through the node-side helpers the tar brings
+# (/usr/lib/berth/berth-api.sh, berth-scripts.sh), as every node-side script does.
 set -u
 umask 022
 BERTH_RUN=$(mktemp -d /tmp/berth-post.XXXXXX)
+BERTH_IMAGE=$BERTH_MEDIA
 export LC_ALL=C
 
 # berth_token_report STEP STATE REASON: into the timeline with the install
@@ -32,13 +38,6 @@ berth_post_fail() {
   exit 1
 }
 
-# berth_api METHOD PATH [BODY]: the node API with the node's key (on stdin, not on a command line).
-berth_api() {
-  printf 'Authorization: BerthNode %s:%s\n' "$BERTH_NODE" "$(cat /etc/berth/node.key)" |
-    curl --silent --show-error --fail-with-body --max-time 60 --retry 3 --cacert /etc/berth/ca.pem -H @- \
-      ${3:+-H 'Content-Type: application/json' --data "$3"} -X "$1" "$BERTH_SERVER$2"
-}
-
 berth_token_report post post "post-install of $BERTH_PROFILE from $BERTH_MEDIA started"
 command -v curl > /dev/null || berth_post_fail "the installed system has no curl"
 mkdir -p /etc/berth /usr/lib/berth /var/lib/berth /var/log/berth
@@ -46,15 +45,19 @@ mkdir -p /etc/berth /usr/lib/berth /var/lib/berth /var/log/berth
 curl --silent --show-error --fail --max-time 120 --retry 3 -o "$BERTH_RUN/node-support.tar" "$BERTH_CALLBACK/node-support.tar" ||
   berth_post_fail "cannot fetch berth's node support files from $BERTH_CALLBACK"
 tar -x -f "$BERTH_RUN/node-support.tar" -C / || berth_post_fail "cannot unpack berth's node support files"
+. /usr/lib/berth/berth-api.sh
+. /usr/lib/berth/berth-scripts.sh
 
-# The key: asked for once, while the node is armed, from its own address.
-reply=$(curl --silent --show-error --max-time 60 --retry 3 --cacert /etc/berth/ca.pem -H 'Content-Type: application/json' \
-  --data "{\"node\":\"$BERTH_NODE\"}" "$BERTH_SERVER/node/v1/key") || berth_post_fail "no answer from berth at $BERTH_SERVER for the node key: $reply" key-refused
-key=$(printf '%s' "$reply" | sed -n 's/.*"key":"\([A-Za-z0-9_-]*\)".*/\1/p')
-[ -n "$key" ] || berth_post_fail "berth refused the node key: $reply" key-refused
+# The key: asked for once, while the node is armed, from its own address; the answer is the key alone.
+key=$(berth_api POST /node/v1/key "{\"node\":\"$BERTH_NODE\"}" 2>&1) || berth_post_fail "berth refused the node key: $key" key-refused
+case "$key" in
+  *[!A-Za-z0-9_-]*|'') key=; berth_post_fail "berth's answer to the key request is not a node key" key-refused ;;
+esac
 umask 077
 printf '%s\n' "$key" > /etc/berth/node.key
 umask 022
+key=
+BERTH_KEY_FILE=/etc/berth/node.key
 cat > /etc/berth/node.env <<ENV
 BERTH_NODE='$BERTH_NODE'
 BERTH_SERVER='$BERTH_SERVER'
@@ -65,40 +68,16 @@ BERTH_DISK=''
 BERTH_KEY_POLICY=''
 ENV
 # From here the node's key speaks for it: a `once` arming is used up, and with it the install token.
-report() { /usr/lib/berth/berth-report "$@" > /dev/null || true; }
 fail() {
-  report "$2" failed "$1"
+  berth_report "$2" "$1" failed
   echo "berth: $1" >&2
   exit 1
 }
 
-# berth_fetch_scripts FOLDER DIR: the profile's scripts as `<name> <base64>` lines.
-berth_fetch_scripts() {
-  berth_api GET "/node/v1/nodes/$BERTH_NODE/scripts/$1" > "$BERTH_RUN/$1" || fail "berth did not give the profile's $1 scripts: $(cat "$BERTH_RUN/$1")" post-failed
-  mkdir -p "$2"
-  count=0
-  while read -r name data; do
-    [ -n "$name" ] || continue
-    case "$name" in .*|*[!A-Za-z0-9_.+-]*) fail "berth sent a $1 script named '$name'" post-failed ;; esac
-    printf '%s' "$data" | base64 -d > "$2/$name" || fail "$1/$name does not decode" post-failed
-    chmod 755 "$2/$name"
-    count=$((count + 1))
-  done < "$BERTH_RUN/$1"
-}
-
-berth_fetch_scripts firstboot.d /var/lib/berth/firstboot.d
-berth_fetch_scripts post.d /var/lib/berth/post.d
-ran=0
-for script in /var/lib/berth/post.d/*; do
-  [ -f "$script" ] || continue
-  name=${script##*/}
-  echo "== post.d/$name" >> /var/log/berth/post.log
-  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    BERTH_NODE="$BERTH_NODE" BERTH_PROFILE="$BERTH_PROFILE" BERTH_IMAGE="$BERTH_MEDIA" BERTH_SERVER="$BERTH_SERVER" \
-    "$script" >> /var/log/berth/post.log 2>&1 || fail "post.d/$name exited with $?: $(tail -c 600 /var/log/berth/post.log)" post-failed
-  report post-script '' "post.d/$name done"
-  ran=$((ran + 1))
-done
+berth_scripts_fetch firstboot.d /var/lib/berth/firstboot.d || fail "$BERTH_SCRIPTS_ERROR" post-failed
+berth_scripts_fetch post.d /var/lib/berth/post.d || fail "$BERTH_SCRIPTS_ERROR" post-failed
+berth_scripts_run post.d /var/lib/berth/post.d /var/log/berth/post.log || fail "$BERTH_SCRIPTS_ERROR" post-failed
+ran=$BERTH_SCRIPTS_COUNT
 rm -rf /var/lib/berth/post.d
 [ "$(ls -A /var/lib/berth/firstboot.d)" ] || rmdir /var/lib/berth/firstboot.d
 
@@ -111,9 +90,7 @@ if command -v ssh-keygen > /dev/null; then
   echo "# berth: host certificates signed by berth's SSH CA (renewed by berth-ssh-renew.timer)" > "$conf"
   for pub in /etc/ssh/ssh_host_*_key.pub; do
     [ -e "$pub" ] || continue
-    line=$(cut -d' ' -f1,2 < "$pub")
-    cert_reply=$(berth_api POST "/node/v1/nodes/$BERTH_NODE/ssh-host-certificates" "{\"publicKeys\":[\"$line\"]}") || { report ssh-certificate-refused '' "$cert_reply"; continue; }
-    cert=$(printf '%s' "$cert_reply" | sed -n 's/.*"certificates":\["\([^"]*\)"\].*/\1/p')
+    cert=$(berth_host_certificate "$pub" 2>&1) || { berth_report ssh-certificate-refused "$cert"; continue; }
     [ -n "$cert" ] || continue
     printf '%s\n' "$cert" > "${pub%.pub}-cert.pub"
     echo "HostCertificate ${pub%.pub}-cert.pub" >> "$conf"
@@ -136,4 +113,4 @@ if command -v systemctl > /dev/null; then
 fi
 rm -rf "$BERTH_RUN"
 sync
-report installed installed "installed from $BERTH_MEDIA; $ran post.d scripts ran, $signed SSH host certificates; rebooting from disk"
+berth_report installed "installed from $BERTH_MEDIA; $ran post.d scripts ran, $signed SSH host certificates; rebooting from disk" installed

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensurePki } from '../../../src/server/pki.ts';
-import { prepareStateDir, stateDirLayout } from '../../../src/server/state-dir.ts';
+import { prepareStateDir, stateDirLayout } from '../../../src/state/state-dir.ts';
 import { startDaemon } from '../../helpers/daemon.ts';
 import type { Daemon } from '../../helpers/daemon.ts';
 

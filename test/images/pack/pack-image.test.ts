@@ -18,7 +18,7 @@ import { verifyVerity } from '../../../src/images/pack/verity.ts';
 import { ImageRepository } from '../../../src/images/repository/image-repository.ts';
 import { writeTreeInfo } from '../../../src/images/repository/tree-info.ts';
 import { cloneImage, unpackVersion } from '../../../src/images/unpack/unpack-version.ts';
-import { prepareStateDir } from '../../../src/server/state-dir.ts';
+import { prepareStateDir } from '../../../src/state/state-dir.ts';
 import { SYNTHETIC_PACKAGES, writeSyntheticTree } from '../../helpers/synthetic-tree.ts';
 
 const isRoot = process.getuid?.() === 0;

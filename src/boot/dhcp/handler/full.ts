@@ -16,7 +16,7 @@
  */
 import type { NodeNetworkConfig } from '../../boot-target.ts';
 import { bootAnswer } from '../boot-file.ts';
-import { inSubnet, parseIpv4 } from '../ipv4.ts';
+import { inSubnet, parseIpv4 } from '../../../util/ipv4.ts';
 import { MessageType, Option, textBytes } from '../options.ts';
 import type { DhcpPacket } from '../packet.ts';
 import { addBootAnswer, addLeaseTimes, addNetworkSettings, destination, echoRelayInfo, emitEvent, replyTo, serializeSettings } from '../reply.ts';

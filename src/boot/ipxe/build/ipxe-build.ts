@@ -10,11 +10,12 @@
  * never half of one. Boot services read it at start (trusting-loaders.ts).
  */
 import { createHash } from 'node:crypto';
-import { access, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { BerthError } from '../../../errors.ts';
-import type { StateDirLayout } from '../../../server/state-dir.ts';
+import { publishStaged } from '../../../state/staged-dir.ts';
+import type { StateDirLayout } from '../../../state/state-dir.ts';
 import type { Logger } from '../../../util/logger.ts';
 import { readIfExists } from '../../../util/files.ts';
 import { run } from '../../../util/run.ts';
@@ -127,17 +128,11 @@ export async function buildTrustingIpxe(options: BuildIpxeOptions): Promise<Buil
     };
     await writeFile(join(staged, 'build.json'), `${JSON.stringify(metadata, null, 2)}\n`, { mode: 0o644 });
     await writeFile(join(staged, 'embed.ipxe'), plan.embeddedScript, { mode: 0o644 });
-    await publish(staged, layout.ipxe, work);
+    // The old build moves aside and the new one takes its name: boot services never find half of one.
+    await publishStaged(staged, layout.ipxe, { replace: true, sync: 'entries' });
     log.info('iPXE built', { dir: layout.ipxe, seconds: buildSeconds });
     return { dir: layout.ipxe, metadata };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** The old build moves aside, the new one takes its name; between the two renames boot services would find none and serve Debian's loaders. */
-async function publish(staged: string, target: string, work: string): Promise<void> {
-  const old = join(work, 'previous');
-  if (await stat(target).then(() => true, () => false)) await rename(target, old);
-  await rename(staged, target);
 }

@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { BerthError } from '../../../errors.ts';
-import type { StateDirLayout } from '../../../server/state-dir.ts';
+import type { StateDirLayout } from '../../../state/state-dir.ts';
 import { readIfExists } from '../../../util/files.ts';
 import { parseBuildMetadata } from './build-plan.ts';
 import type { IpxeBuildMetadata } from './build-plan.ts';

@@ -6,7 +6,7 @@
 import { BerthError } from '../../../errors.ts';
 import { DEFAULT_BOOT_HTTPS_PORT } from '../../../boot/ipxe/build/build-plan.ts';
 import { buildTrustingIpxe } from '../../../boot/ipxe/build/ipxe-build.ts';
-import { prepareStateDir } from '../../../server/state-dir.ts';
+import { prepareStateDir } from '../../../state/state-dir.ts';
 import { createLogger } from '../../../util/logger.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';

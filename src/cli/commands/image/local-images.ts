@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { BerthError } from '../../../errors.ts';
 import { ImageRepository } from '../../../images/repository/image-repository.ts';
-import { prepareStateDir } from '../../../server/state-dir.ts';
+import { prepareStateDir } from '../../../state/state-dir.ts';
 import type { CommandContext } from '../../command.ts';
 
 export async function localImages(context: CommandContext, opts: { write?: boolean } = {}): Promise<ImageRepository> {

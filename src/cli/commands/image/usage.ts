@@ -1,6 +1,6 @@
 /** Asks the local server which nodes use each version; undefined when it is not running. */
 import { BerthError } from '../../../errors.ts';
-import type { VersionUsers } from '../../../images/usage/version-usage.ts';
+import type { VersionUsers } from '../../../deploy/version-usage.ts';
 import type { CommandContext } from '../../command.ts';
 
 export async function usageOf(context: CommandContext, name: string): Promise<Record<number, VersionUsers> | undefined> {

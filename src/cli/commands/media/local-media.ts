@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { BerthError } from '../../../errors.ts';
 import { MediaRepository } from '../../../media/media-repository.ts';
 import { ProfileRepository } from '../../../profiles/profile-repository.ts';
-import { prepareStateDir } from '../../../server/state-dir.ts';
+import { prepareStateDir } from '../../../state/state-dir.ts';
 import type { CommandContext } from '../../command.ts';
 
 export async function localMedia(context: CommandContext, opts: { write?: boolean } = {}): Promise<{ media: MediaRepository; profiles: ProfileRepository }> {

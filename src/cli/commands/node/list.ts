@@ -13,7 +13,9 @@ export async function run(context: CommandContext): Promise<void> {
   if (context.values['compress']) return void process.stdout.write(`${result.noderange}\n`);
   const nodes = result.nodes as { name: string; groups: string[]; attributes: Record<string, { value?: string; error?: string }> }[];
   if (context.values['names']) return void process.stdout.write(nodes.map((n) => n.name).join('\n') + (nodes.length ? '\n' : ''));
-  const columns = attributes.length > 0 ? [...new Set(nodes.flatMap((n) => Object.keys(n.attributes)))].sort() : [];
+  // A name asked for is a column even where no node has a value (the server refuses unknown names); a wildcard adds what it matched.
+  const named = attributes.flatMap((a) => a.split(',')).filter((a) => a !== '' && !/[*?]/.test(a));
+  const columns = attributes.length > 0 ? [...new Set([...named, ...nodes.flatMap((n) => Object.keys(n.attributes))])].sort() : [];
   printTable(
     ['NODE', 'GROUPS', ...columns.map((c) => c.toUpperCase())],
     nodes.map((n) => [n.name, n.groups.join(','), ...columns.map((c) => n.attributes[c]?.value ?? (n.attributes[c]?.error ? '<error>' : ''))]),

@@ -16,7 +16,8 @@
  */
 import type { MediaRecord } from '../../../media/media.ts';
 import type { AnswerProblem, InstallFamilyModule } from '../../install-family.ts';
-import { argumentWords, baseName, bootif, installerScript, mediaUrl, retryUrl } from '../installer-ipxe.ts';
+import { installerBootPlan } from '../installer-boot.ts';
+import { bootif, mediaUrl } from '../installer-ipxe.ts';
 import { templateFile } from '../template-file.ts';
 
 /** Agama's product id for the media (products.d in the Agama sources); a site with another product edits its answer.tmpl. */
@@ -35,19 +36,10 @@ export const agama: InstallFamilyModule = {
     return templateFile(import.meta.dirname, 'profile.json.tmpl', { product: `"id": ${JSON.stringify(agamaProduct(media))}` });
   },
 
-  bootScript({ media, urls, firmware, node, kernelArgs, vars }) {
+  bootScript(boot) {
+    const { media, urls, vars } = boot;
     const live = media.iso ? mediaUrl(urls, media.iso) : mediaUrl(urls, 'LiveOS/squashfs.img');
-    return {
-      ipxe: installerScript({
-        node,
-        what: media.name,
-        firmware,
-        kernel: { name: baseName(media.kernel), url: mediaUrl(urls, media.kernel) },
-        initrds: media.initrds.map((path) => ({ name: baseName(path), url: mediaUrl(urls, path) })),
-        args: [`root=live:${live}`, 'rd.neednet=1', 'ip=dhcp', `inst.auto=${urls.answer}`, `inst.install_url=${urls.media}`, bootif(vars.interface.mac), ...argumentWords(kernelArgs)],
-        retry: retryUrl(urls, firmware),
-      }),
-    };
+    return installerBootPlan(boot, { args: [`root=live:${live}`, 'rd.neednet=1', 'ip=dhcp', `inst.auto=${urls.answer}`, `inst.install_url=${urls.media}`, bootif(vars.interface.mac)] });
   },
 
   check: checkAgamaProfile,

@@ -19,7 +19,8 @@ import { parseDocument } from 'yaml';
 import { BerthError } from '../../../errors.ts';
 import type { AnswerProblem, InstallFamilyModule } from '../../install-family.ts';
 import { jsonLiteral } from '../../template/index.ts';
-import { argumentWords, baseName, bootif, installerScript, mediaUrl, retryUrl } from '../installer-ipxe.ts';
+import { installerBootPlan } from '../installer-boot.ts';
+import { bootif, mediaUrl } from '../installer-ipxe.ts';
 import { templateFile } from '../template-file.ts';
 
 export const autoinstall: InstallFamilyModule = {
@@ -31,29 +32,14 @@ export const autoinstall: InstallFamilyModule = {
     return templateFile(import.meta.dirname, 'user-data.tmpl');
   },
 
-  bootScript({ media, urls, firmware, node, kernelArgs, vars }) {
+  bootScript(boot) {
+    const { media, urls, vars } = boot;
     if (!media.iso) {
       throw new BerthError('BERTH_CONFIG', `media ${media.name} has no copy of its ISO, which Ubuntu's installer downloads whole (url=): re-import it from the ISO with berth media import`);
     }
-    return {
-      ipxe: installerScript({
-        node,
-        what: media.name,
-        firmware,
-        kernel: { name: baseName(media.kernel), url: mediaUrl(urls, media.kernel) },
-        initrds: media.initrds.map((path) => ({ name: baseName(path), url: mediaUrl(urls, path) })),
-        args: [
-          'autoinstall',
-          `ds=nocloud-net;s=${urls.callback}/`,
-          `url=${mediaUrl(urls, media.iso)}`,
-          'ip=dhcp',
-          'cloud-config-url=/dev/null',
-          bootif(vars.interface.mac),
-          ...argumentWords(kernelArgs),
-        ],
-        retry: retryUrl(urls, firmware),
-      }),
-    };
+    return installerBootPlan(boot, {
+      args: ['autoinstall', `ds=nocloud-net;s=${urls.callback}/`, `url=${mediaUrl(urls, media.iso)}`, 'ip=dhcp', 'cloud-config-url=/dev/null', bootif(vars.interface.mac)],
+    });
   },
 
   extraFiles({ vars }) {

@@ -18,7 +18,8 @@
  */
 import type { MediaRecord } from '../../../media/media.ts';
 import type { AnswerProblem, InstallFamilyModule } from '../../install-family.ts';
-import { argumentWords, baseName, bootif, installerScript, mediaUrl, retryUrl } from '../installer-ipxe.ts';
+import { installerBootPlan } from '../installer-boot.ts';
+import { bootif } from '../installer-ipxe.ts';
 import { templateFile } from '../template-file.ts';
 import { parseXml } from './xml.ts';
 
@@ -61,18 +62,9 @@ export const autoyast: InstallFamilyModule = {
     return templateFile(import.meta.dirname, 'autoinst.xml.tmpl', slots(media));
   },
 
-  bootScript({ media, urls, firmware, node, kernelArgs, vars }) {
-    return {
-      ipxe: installerScript({
-        node,
-        what: media.name,
-        firmware,
-        kernel: { name: baseName(media.kernel), url: mediaUrl(urls, media.kernel) },
-        initrds: media.initrds.map((path) => ({ name: baseName(path), url: mediaUrl(urls, path) })),
-        args: [`autoyast=${urls.answer}`, `install=${urls.media}`, 'self_update=0', bootif(vars.interface.mac), ...argumentWords(kernelArgs)],
-        retry: retryUrl(urls, firmware),
-      }),
-    };
+  bootScript(boot) {
+    const { urls, vars } = boot;
+    return installerBootPlan(boot, { args: [`autoyast=${urls.answer}`, `install=${urls.media}`, 'self_update=0', bootif(vars.interface.mac)] });
   },
 
   check: checkAutoyast,

@@ -22,7 +22,7 @@ import { BerthError } from '../../../errors.ts';
 import type { MediaRecord } from '../../../media/media.ts';
 import type { InstallFamilyModule, InstallUrls } from '../../install-family.ts';
 import type { InstallVars } from '../../install-vars.ts';
-import { argumentWords, installerScript, mediaUrl, retryUrl } from '../installer-ipxe.ts';
+import { installerBootPlan } from '../installer-boot.ts';
 import { templateFile } from '../template-file.ts';
 import { checkEsxiKickstart } from './check.ts';
 
@@ -82,22 +82,14 @@ export const esxi: InstallFamilyModule = {
     return templateFile(import.meta.dirname, 'ks.cfg.tmpl');
   },
 
-  bootScript({ media, urls, firmware, node, kernelArgs }) {
+  bootScript(boot) {
+    const { media, urls, firmware } = boot;
     const files = esxiBootFiles(media);
-    const loader = firmware === 'uefi' ? files.uefiLoader : files.biosLoader;
-    const name = firmware === 'uefi' ? 'mboot.efi' : 'mboot.c32';
-    return {
-      ipxe: installerScript({
-        node,
-        what: media.name,
-        firmware,
-        kernel: { name, url: mediaUrl(urls, loader) },
-        initrds: [],
-        args: ['-c', `${urls.callback}/${BOOT_CONFIG}`, ...argumentWords(kernelArgs)],
-        retry: retryUrl(urls, firmware),
-        ...(firmware === 'bios' ? { notes: ['ESXi on BIOS needs an iPXE built with COMBOOT support to run mboot.c32; boot the node with UEFI otherwise'] } : {}),
-      }),
-    };
+    return installerBootPlan(boot, {
+      loader: firmware === 'uefi' ? { name: 'mboot.efi', path: files.uefiLoader } : { name: 'mboot.c32', path: files.biosLoader },
+      args: ['-c', `${urls.callback}/${BOOT_CONFIG}`],
+      ...(firmware === 'bios' ? { notes: ['ESXi on BIOS needs an iPXE built with COMBOOT support to run mboot.c32; boot the node with UEFI otherwise'] } : {}),
+    });
   },
 
   extraFiles({ media, urls, vars, mediaFile }): Record<string, string> {

@@ -14,7 +14,8 @@
  */
 import type { MediaRecord } from '../../../media/media.ts';
 import type { InstallFamilyModule } from '../../install-family.ts';
-import { argumentWords, baseName, bootif, installerScript, mediaUrl, retryUrl } from '../installer-ipxe.ts';
+import { installerBootPlan } from '../installer-boot.ts';
+import { bootif } from '../installer-ipxe.ts';
 import { majorVersion, templateFile } from '../template-file.ts';
 import { checkKickstart } from './check.ts';
 
@@ -44,18 +45,9 @@ export const kickstart: InstallFamilyModule = {
     return templateFile(import.meta.dirname, 'ks.cfg.tmpl', { timezone });
   },
 
-  bootScript({ media, urls, firmware, node, kernelArgs, vars }) {
-    return {
-      ipxe: installerScript({
-        node,
-        what: media.name,
-        firmware,
-        kernel: { name: baseName(media.kernel), url: mediaUrl(urls, media.kernel) },
-        initrds: media.initrds.map((path) => ({ name: baseName(path), url: mediaUrl(urls, path) })),
-        args: [`inst.ks=${urls.answer}`, `inst.repo=${urls.media}`, 'ip=dhcp', bootif(vars.interface.mac), ...argumentWords(kernelArgs)],
-        retry: retryUrl(urls, firmware),
-      }),
-    };
+  bootScript(boot) {
+    const { urls, vars } = boot;
+    return installerBootPlan(boot, { args: [`inst.ks=${urls.answer}`, `inst.repo=${urls.media}`, 'ip=dhcp', bootif(vars.interface.mac)] });
   },
 
   check: checkKickstart,

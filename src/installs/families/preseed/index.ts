@@ -16,7 +16,8 @@
  * the reason when that fails.
  */
 import type { AnswerProblem, InstallFamilyModule } from '../../install-family.ts';
-import { argumentWords, baseName, bootif, installerScript, mediaUrl, retryUrl } from '../installer-ipxe.ts';
+import { installerBootPlan } from '../installer-boot.ts';
+import { bootif } from '../installer-ipxe.ts';
 import { templateFile } from '../template-file.ts';
 
 /** debconf's question types (debconf-devel(7)), as debconf-set-selections takes them. */
@@ -31,30 +32,22 @@ export const preseed: InstallFamilyModule = {
     return templateFile(import.meta.dirname, 'preseed.cfg.tmpl');
   },
 
-  bootScript({ media, urls, firmware, node, kernelArgs, vars }) {
+  bootScript(boot) {
+    const { urls, vars } = boot;
     const mac = vars.interface.mac;
-    return {
-      ipxe: installerScript({
-        node,
-        what: media.name,
-        firmware,
-        kernel: { name: baseName(media.kernel), url: mediaUrl(urls, media.kernel) },
-        initrds: media.initrds.map((path) => ({ name: baseName(path), url: mediaUrl(urls, path) })),
-        args: [
-          'auto=true',
-          'priority=critical',
-          `url=${urls.answer}`,
-          mac ? `netcfg/choose_interface=${mac}` : 'interface=auto',
-          `hostname=${vars.hostname}`,
-          vars.domain ? `domain=${vars.domain}` : '',
-          `locale=${vars.locale}`,
-          `keymap=${vars.keyboardLayout}`,
-          bootif(mac),
-          ...argumentWords(kernelArgs),
-        ],
-        retry: retryUrl(urls, firmware),
-      }),
-    };
+    return installerBootPlan(boot, {
+      args: [
+        'auto=true',
+        'priority=critical',
+        `url=${urls.answer}`,
+        mac ? `netcfg/choose_interface=${mac}` : 'interface=auto',
+        `hostname=${vars.hostname}`,
+        vars.domain ? `domain=${vars.domain}` : '',
+        `locale=${vars.locale}`,
+        `keymap=${vars.keyboardLayout}`,
+        bootif(mac),
+      ],
+    });
   },
 
   check: checkPreseed,

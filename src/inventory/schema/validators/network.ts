@@ -1,3 +1,4 @@
+import { formatIpv4, parseIpv4 } from '../../../util/ipv4.ts';
 import { normalizeHostname } from './names.ts';
 import { quote, reject, rejectDuplicates, splitList } from './rejection.ts';
 
@@ -28,25 +29,6 @@ export function normalizeMac(value: string): string {
     reject(`${quote(value)} is a multicast or broadcast MAC address, which no network card has (${macExpected})`);
   }
   return normalized;
-}
-
-/** The address as a 32-bit unsigned number, or undefined if it is not a dotted quad. */
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let address = 0;
-  for (const part of parts) {
-    // Leading zeros are refused: inet_aton reads 010 as octal 8, other tools as 10.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    address = address * 256 + octet;
-  }
-  return address;
-}
-
-export function formatIpv4(address: number): string {
-  return [address >>> 24, (address >>> 16) & 255, (address >>> 8) & 255, address & 255].join('.');
 }
 
 const ipv4Expected = 'expected four numbers 0-255 separated by dots, such as 10.0.0.5';

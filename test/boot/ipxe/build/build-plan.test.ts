@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IPXE_TARGETS, ipxeBuildPlan, parseBuildMetadata } from '../../../../src/boot/ipxe/build/build-plan.ts';
 import { ensurePki } from '../../../../src/server/pki.ts';
-import { prepareStateDir, stateDirLayout } from '../../../../src/server/state-dir.ts';
+import { prepareStateDir, stateDirLayout } from '../../../../src/state/state-dir.ts';
 
 describe('trusting iPXE build plan', () => {
   let dir: string;

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildTrustingIpxe, missingBuildPackages } from '../../../../src/boot/ipxe/build/ipxe-build.ts';
 import { ensurePki } from '../../../../src/server/pki.ts';
-import { prepareStateDir } from '../../../../src/server/state-dir.ts';
-import type { StateDirLayout } from '../../../../src/server/state-dir.ts';
+import { prepareStateDir } from '../../../../src/state/state-dir.ts';
+import type { StateDirLayout } from '../../../../src/state/state-dir.ts';
 import { nullLogger } from '../../../../src/util/logger.ts';
 import { BERTH } from '../../../helpers/daemon.ts';
 

@@ -5,9 +5,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { acquireInstanceLock, describeProcess } from '../../src/server/instance-lock.ts';
-import { stateDirLayout } from '../../src/server/state-dir.ts';
-import type { StateDirLayout } from '../../src/server/state-dir.ts';
+import { acquireInstanceLock, describeProcess } from '../../src/state/lock-file.ts';
+import { stateDirLayout } from '../../src/state/state-dir.ts';
+import type { StateDirLayout } from '../../src/state/state-dir.ts';
 import { BerthError } from '../../src/errors.ts';
 
 async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise<StateDirLayout> {

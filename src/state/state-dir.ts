@@ -33,6 +33,8 @@ export interface StateDirLayout {
   trees: string;
   media: string;
   profiles: string;
+  /** The TFTP root: copies of the loaders berth serves. */
+  tftp: string;
   /** A trusting iPXE build (boot/ipxe/build/): loaders and build.json. */
   ipxe: string;
   cache: string;
@@ -71,6 +73,7 @@ export function stateDirLayout(root: string = defaultStateDir): StateDirLayout {
     trees: join(root, 'trees'),
     media: join(root, 'media'),
     profiles: join(root, 'profiles'),
+    tftp: join(root, 'tftp'),
     ipxe: join(root, 'ipxe'),
     cache: join(root, 'cache'),
     privateDir,

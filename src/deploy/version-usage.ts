@@ -5,11 +5,11 @@
  * is newest now. This is what stops `image remove` from pulling a version
  * out from under running nodes.
  */
-import { compressNodes } from '../../inventory/noderange/index.ts';
-import type { Inventory } from '../../inventory/inventory.ts';
-import { profileUsage } from '../../profiles/profile-usage.ts';
-import type { ProfileRepository } from '../../profiles/profile-repository.ts';
-import type { ImageRepository } from '../repository/image-repository.ts';
+import { compressNodes } from '../inventory/noderange/index.ts';
+import type { Inventory } from '../inventory/inventory.ts';
+import { profileUsage } from '../profiles/profile-usage.ts';
+import type { ProfileRepository } from '../profiles/profile-repository.ts';
+import type { ImageRepository } from '../images/repository/image-repository.ts';
 
 export interface VersionUsers {
   /** Nodes running it now, and nodes that will boot it next. */

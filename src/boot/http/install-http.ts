@@ -19,18 +19,18 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { BerthError } from '../errors.ts';
-import type { EventSink } from '../events/boot-event.ts';
-import type { Inventory } from '../inventory/inventory.ts';
-import { MEDIA_RECORD } from '../media/media.ts';
-import type { MediaRepository } from '../media/media-repository.ts';
-import { serveConfinedFile } from '../boot/http/file-response.ts';
-import { armingState } from '../deploy/arming.ts';
-import type { InstallDeployment, InstallStage } from '../deploy/install-tokens.ts';
-import { reportedStateChange } from '../deploy/reported-state.ts';
-import type { Firmware } from './install-family.ts';
-import type { InstallService } from './install-service.ts';
-import { nodeSupportBundle, postScript } from './node-support-bundle.ts';
+import { BerthError } from '../../errors.ts';
+import type { EventSink } from '../../events/boot-event.ts';
+import type { Inventory } from '../../inventory/inventory.ts';
+import { MEDIA_RECORD } from '../../media/media.ts';
+import type { MediaRepository } from '../../media/media-repository.ts';
+import { serveConfinedFile } from './file-response.ts';
+import { deploymentOf } from '../../deploy/deployment.ts';
+import type { InstallDeployment, InstallStage, InstallTokens } from '../../deploy/install-tokens.ts';
+import { reportedStateChange } from '../../deploy/reported-state.ts';
+import type { Firmware } from '../../installs/install-family.ts';
+import type { InstallService } from '../../installs/install-service.ts';
+import { nodeSupportBundle, postScript } from '../../installs/node-support-bundle.ts';
 
 /** One path segment of a media file: never `.` or `..`; hidden names are allowed (anaconda reads .treeinfo). */
 const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9_+~.][A-Za-z0-9_.+~,=-]{0,254}$/;
@@ -40,6 +40,7 @@ const STEP = /^[a-z][a-z0-9-]{0,39}$/;
 
 export interface InstallHttpOptions {
   installs: InstallService;
+  tokens: InstallTokens;
   media: MediaRepository;
   inventory: Inventory;
   events: EventSink;
@@ -85,7 +86,7 @@ export class InstallHttp {
       // Reports reach the timeline after a `once` arming was used by the key grant (a failing
       // post script, ESXi's first boot): they need the current deployment's token, not arming
       // (but changing the state needs arming, in #report).
-      deployment = await installs.tokens.check(node, token, !isReport);
+      deployment = await this.#options.tokens.check(node, token, !isReport);
       // A finished install's token opens nothing more, except a report without a state from the node's own
       // address (checked above): ESXi's %firstboot says `firstboot-done` with it, having no node key.
       const timelineOnly = isReport && !url.searchParams.get('state');
@@ -160,19 +161,13 @@ export class InstallHttp {
       text(response, 400, `berth: a report needs step=<lowercase-word> and, optionally, state=${[...REPORT_STATES].join('|')}\n`);
       return;
     }
-    const { inventory, installs, events } = this.#options;
-    const value = (a: string) => {
-      try {
-        return inventory.resolver().value(inventory.node(node)!, a);
-      } catch {
-        return undefined;
-      }
-    };
+    const { inventory, events } = this.#options;
+    const current = deploymentOf(inventory, node);
     let refused: string | undefined;
     if (state) {
-      const armed = armingState(value('deployment.armed'));
+      const armed = current.arming;
       // The token's deployment is the pending profile (tokens.check), so `installed` makes it current.
-      refused = armed.armed ? await installs.tokens.advance(node, deployment.nonce, state as InstallStage) : `it is not armed (${armed.why})`;
+      refused = armed.armed ? await this.#options.tokens.advance(node, deployment.nonce, state as InstallStage) : `it is not armed (${armed.why})`;
     }
     const detail = { via: 'installer', ...(reason ? { message: reason } : {}), ...(state && refused ? { state, unchanged: refused } : {}) };
     events.emit({ source: 'node', step, node, ip, detail });
@@ -181,7 +176,7 @@ export class InstallHttp {
       return;
     }
     if (state) {
-      const { set, unset } = reportedStateChange(state, value);
+      const { set, unset } = reportedStateChange(state, current);
       await inventory.changeNodes([node], { set, ...(unset.length > 0 ? { unset } : {}) });
     }
     text(response, 200, 'ok\n');

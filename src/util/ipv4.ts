@@ -2,9 +2,10 @@
  * IPv4 addresses as unsigned 32-bit numbers, because DHCP carries them as
  * four network-order bytes and pools are ranges: comparing and stepping
  * numbers is what allocation needs. Text form only at the edges (config,
- * events, store).
+ * inventory, events, store). The one parser of dotted quads in berth: the
+ * inventory, the config file and the DHCP server agree on what an address is.
  */
-import { BerthError } from '../../errors.ts';
+import { BerthError } from '../errors.ts';
 
 export interface Subnet {
   /** Network address (host bits zero). */
@@ -15,19 +16,22 @@ export interface Subnet {
   broadcast: number;
 }
 
-const dotted = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** Parses dotted-quad text; undefined when it is not one. */
+/**
+ * Parses dotted-quad text; undefined when it is not one. Leading zeros are
+ * refused: inet_aton(3) reads 010 as octal 8, other tools read it as 10, so
+ * such an address means different machines to different programs.
+ */
 export function parseIpv4(text: string): number | undefined {
-  const m = dotted.exec(text);
-  if (!m) return undefined;
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const octet = Number(m[i]);
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let address = 0;
+  for (const part of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
+    const octet = Number(part);
     if (octet > 255) return undefined;
-    n = n * 256 + octet;
+    address = address * 256 + octet;
   }
-  return n;
+  return address;
 }
 
 export function formatIpv4(n: number): string {
@@ -53,6 +57,19 @@ export function parseSubnet(cidr: string, what: string): Subnet {
 
 export function inSubnet(subnet: Subnet, ip: number): boolean {
   return ((ip & subnet.mask) >>> 0) === subnet.base;
+}
+
+/** Text form for callers holding an address and a CIDR (`10.0.0.5`, `10.0.0.0/24`); false when either is not one. */
+export function addressInSubnet(ip: string, cidr: string): boolean {
+  const address = parseIpv4(ip);
+  if (address === undefined) return false;
+  let subnet: Subnet;
+  try {
+    subnet = parseSubnet(cidr, 'subnet');
+  } catch {
+    return false;
+  }
+  return inSubnet(subnet, address);
 }
 
 /** True for the network and broadcast addresses, which no host may have (except in /31 and /32). */

@@ -11,45 +11,44 @@
  */
 import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError } from '../errors.ts';
+import { DhcpServer } from '../boot/dhcp/dhcp-server.ts';
+import type { DiscoveryService } from '../boot/discovery/discovery.ts';
+import { BootHttpServer } from '../boot/http/boot-http-server.ts';
+import type { BootHttpTarget } from '../boot/http/boot-http-server.ts';
+import { BootHttpsListener } from '../boot/http/boot-https-listener.ts';
+import { InstallHttp } from '../boot/http/install-http.ts';
+import { InventoryBootBackend } from '../boot/inventory-backend.ts';
+import { currentTrustingBuild } from '../boot/ipxe/build/trusting-loaders.ts';
+import { imageExports } from '../boot/nbd/image-exports.ts';
+import type { NbdClientStatus } from '../boot/nbd/nbd-connection.ts';
+import { NbdServer } from '../boot/nbd/nbd-server.ts';
+import type { NbdServerStats } from '../boot/nbd/nbd-server.ts';
+import { SiteInitrd } from '../boot/site/site-initrd.ts';
+import { TftpServer } from '../boot/tftp/tftp-server.ts';
+import { bootChoice } from '../deploy/boot-choice.ts';
+import type { InstallTokens } from '../deploy/install-tokens.ts';
+import { requesterCheck } from '../deploy/provisioning.ts';
+import type { RequesterCheck } from '../deploy/provisioning.ts';
 import type { EventLog } from '../events/event-log.ts';
-import { ImageRepository } from '../images/repository/image-repository.ts';
-import { compileExpression } from '../inventory/expressions/index.ts';
+import type { ImageRepository } from '../images/repository/image-repository.ts';
+import type { InstallService } from '../installs/install-service.ts';
 import type { Inventory } from '../inventory/inventory.ts';
-import { profileBoot } from '../profiles/profile-boot.ts';
-import { ProfileRepository } from '../profiles/profile-repository.ts';
-import type { BootNetworkConfig } from '../server/boot-network-config.ts';
-import { stateDirLayout } from '../server/state-dir.ts';
+import type { ProfileRepository } from '../profiles/profile-repository.ts';
+import type { BootNetworkConfig } from './boot-network-config.ts';
+import type { StateDirLayout } from '../state/state-dir.ts';
 import type { Store } from '../store/store.ts';
 import { descriptorBudget, openFileLimit } from '../util/connection-limits.ts';
 import type { DescriptorBudget } from '../util/connection-limits.ts';
 import type { Logger } from '../util/logger.ts';
-import type { DiscoveryService } from './discovery/discovery.ts';
-import { DhcpServer } from './dhcp/dhcp-server.ts';
-import { BootHttpServer } from './http/boot-http-server.ts';
-import { BootHttpsListener } from './http/boot-https-listener.ts';
-import { currentTrustingBuild } from './ipxe/build/trusting-loaders.ts';
-import { SiteInitrd } from './site/site-initrd.ts';
-import { TftpServer } from './tftp/tftp-server.ts';
-import type { BootHttpTarget } from './http/boot-http-server.ts';
-import { InventoryBootBackend } from './inventory-backend.ts';
-import { installedDiskReason } from './installed-disk.ts';
-import { InstallHttp } from '../installs/install-http.ts';
-import { requesterCheck } from '../deploy/provisioning.ts';
-import type { RequesterCheck } from '../deploy/provisioning.ts';
-import type { InstallService } from '../installs/install-service.ts';
-import { imageExports } from './nbd/image-exports.ts';
-import { NbdServer } from './nbd/nbd-server.ts';
-import type { NbdServerStats } from './nbd/nbd-server.ts';
-import type { NbdClientStatus } from './nbd/nbd-connection.ts';
 
 /** Debian's `ipxe` package puts its loaders here. */
 export const IPXE_DIR = '/usr/lib/ipxe';
 const LOADERS = ['undionly.kpxe', 'snponly.efi', 'ipxe.efi'];
 
 export interface BootServicesOptions {
-  stateDir: string;
-  profilesDir: string;
+  layout: StateDirLayout;
+  images: ImageRepository;
+  profiles: ProfileRepository;
   httpPort: number;
   tftpPort: number;
   dhcpPort: number;
@@ -72,7 +71,8 @@ export interface BootServicesOptions {
   /** HTTPS port of the API on a local address, once it listens (image boots pass it to the node). */
   apiPort?: (localAddress: string) => number | undefined;
   /** Scripted installs (src/installs): their boot scripts, answer files and media over HTTP. */
-  installs?: InstallService;
+  installs: InstallService;
+  installTokens: InstallTokens;
 }
 
 export class BootServices {
@@ -95,10 +95,10 @@ export class BootServices {
 
   constructor(options: BootServicesOptions) {
     this.#options = options;
-    this.#profiles = new ProfileRepository(options.profilesDir);
-    this.#images = new ImageRepository(stateDirLayout(options.stateDir));
+    this.#profiles = options.profiles;
+    this.#images = options.images;
     this.backend = new InventoryBootBackend(options.inventory, options.discovery);
-    this.tftpRoot = join(options.stateDir, 'tftp');
+    this.tftpRoot = options.layout.tftp;
     this.#budget = options.budget ?? descriptorBudget(openFileLimit() ?? 1024);
     // Each listener gets its share of the cap, so all of them together stay within the budget.
     const listeners = Math.max(1, options.listen.length);
@@ -108,12 +108,12 @@ export class BootServices {
       port: options.httpPort,
       limits: this.#budget.bootHttp,
       loaderDir: this.tftpRoot,
-      profilesDir: options.profilesDir,
+      profilesDir: options.layout.profiles,
       images: this.#images,
-      site: new SiteInitrd(stateDirLayout(options.stateDir).tls.publicCaCert),
+      site: new SiteInitrd(options.layout.tls.publicCaCert),
       ...(options.apiPort ? { apiPort: options.apiPort } : {}),
       target: this.#httpTarget(),
-      ...(options.installs ? { installs: this.#installHttp(options.installs) } : {}),
+      installs: this.#installHttp(options.installs),
       events: options.events,
       log: options.log.child({ component: 'boot-http' }),
     });
@@ -259,8 +259,7 @@ export class BootServices {
 
   /** The trusting iPXE build to serve, with its HTTPS listener made (not started); undefined: Debian's loaders. */
   async #trustingBuild(): Promise<{ dir: string } | undefined> {
-    const { log, listen, stateDir } = this.#options;
-    const layout = stateDirLayout(stateDir);
+    const { log, listen, layout } = this.#options;
     const build = await currentTrustingBuild(layout);
     if (build === undefined) return undefined;
     if ('unused' in build) {
@@ -288,11 +287,12 @@ export class BootServices {
   }
 
   #installHttp(installs: InstallService): InstallHttp {
-    const { apiPort } = this.#options;
-    const caFile = stateDirLayout(this.#options.stateDir).tls.publicCaCert;
+    const { apiPort, installTokens } = this.#options;
+    const caFile = this.#options.layout.tls.publicCaCert;
     const requester = this.#requester();
     return new InstallHttp({
       installs,
+      tokens: installTokens,
       media: installs.media,
       inventory: this.#options.inventory,
       events: this.#options.events,
@@ -319,32 +319,12 @@ export class BootServices {
         return profile?.kind === 'kernel' ? [profile.kernel, ...profile.initrds] : undefined;
       },
       pendingProfile: async (name) => {
-        const node = inventory.node(name);
-        if (!node) return { local: 'no longer in the inventory' };
-        const resolver = inventory.resolver();
-        const pending = resolver.value(node, 'deployment.pending_profile');
-        if (!pending) return { local: 'no deployment is pending' };
-        try {
-          // Read at every boot: an edited profile or a newly packed `latest` applies to the next boot.
-          const profile = await this.#profiles.read(pending);
-          if (profile.kind === 'image' || profile.kind === 'install') {
-            const method = profile.kind === 'image' ? profile.bootMethod : 'installtodisk';
-            const onDisk = installedDiskReason({ pendingProfile: pending, profile: resolver.value(node, 'deployment.profile'), state: resolver.value(node, 'deployment.state') }, method);
-            if (onDisk) return { local: onDisk };
-          }
-          if (profile.kind === 'install') {
-            const token = await this.#options.installs?.tokens.token(name, pending);
-            if (!token) return { local: `profile ${pending} is a scripted install that was not deployed to it (berth deploy ${name} ${pending})` };
-            return { install: { profile: pending, token } };
-          }
-          const boot = await profileBoot(profile, this.#profiles.folder(pending), this.#images);
-          const own = compileExpression(profile.kernelArgs).evaluate({ node: name, attribute: (a) => resolver.value(node, a) });
-          return { boot, kernelArgs: [boot.berthArgs, own].filter((a) => a !== '').join(' ') };
-        } catch (e) {
-          if (!(e instanceof BerthError)) throw e;
-          this.#options.events.emit({ source: 'http', step: 'profile-error', node: name, detail: { profile: pending, reason: e.message } });
-          return { local: `profile ${pending} cannot be booted: ${e.message}` };
+        const choice = await bootChoice({ inventory, profiles: this.#profiles, images: this.#images, installTokens: this.#options.installTokens }, name);
+        if ('profileError' in choice && choice.profileError) {
+          this.#options.events.emit({ source: 'http', step: 'profile-error', node: name, detail: choice.profileError });
+          return { local: choice.local };
         }
+        return choice;
       },
     };
   }

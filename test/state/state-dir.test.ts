@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, stat, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareStateDir, stateDirLayout } from '../../src/server/state-dir.ts';
+import { prepareStateDir, stateDirLayout } from '../../src/state/state-dir.ts';
 import { BerthError } from '../../src/errors.ts';
 
 async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {

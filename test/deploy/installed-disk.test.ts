@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { installedDiskReason } from '../../src/boot/installed-disk.ts';
+import { installedDiskReason } from '../../src/deploy/installed-disk.ts';
 import { localBootScript } from '../../src/boot/ipxe/scripts.ts';
 
 describe('installedDiskReason', () => {

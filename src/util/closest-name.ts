@@ -1,4 +1,11 @@
 /**
+ * "Did you mean": the one edit distance in berth, for every suggestion of a
+ * known name in place of a misspelt one (attribute names and expression
+ * names in the inventory, keys of the config file), so they all count a
+ * typo the same way.
+ */
+
+/**
  * Edit distance (Damerau-Levenshtein, optimal string alignment): counts a
  * swapped pair of letters as one edit, the most common typo in attribute
  * names ("hwadrd").
