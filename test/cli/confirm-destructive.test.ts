@@ -11,11 +11,7 @@ import type { Daemon } from '../helpers/daemon.ts';
 
 describe('destructive changes need confirmation', () => {
   let d: Daemon;
-  const ok = (args: string[]) => {
-    const r = d.cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.ok(args);
   const names = () => ok(['node', 'list', '--names']).trim().split('\n').filter(Boolean);
   /** The CLI on a pseudo-terminal (util-linux script), answering the prompt with `answer`. */
   const onTerminal = (args: string[], answer: string) => {

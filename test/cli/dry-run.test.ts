@@ -11,11 +11,7 @@ import type { Daemon } from '../helpers/daemon.ts';
 
 describe('--dry-run', () => {
   let d: Daemon;
-  const ok = (args: string[]) => {
-    const r = d.cli(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.ok(args);
 
   before(async () => {
     d = await startDaemon();

@@ -168,6 +168,7 @@ export function nodeApiRoutes(services: Services): Route[] {
         const key = await images.readKey(ref.name, ref.version);
         services.events.emit({ source: 'api', step: 'image-key', node, detail: { image: formatImageRef(ref) } });
         // Every value is from a closed alphabet (hex, digits, names, crypt hashes), checked here, so the node can eval the lines it has also checked.
+        const deployment = deploymentOf(inventory, node);
         const vars: Record<string, string> = {
           BERTH_IMAGE: formatImageRef(ref),
           BERTH_METHOD: chosen.method,
@@ -184,9 +185,9 @@ export function nodeApiRoutes(services: Services): Route[] {
           BERTH_ARTIFACT_BYTES: String(m.artifact.bytes),
           BERTH_ROOT_PASSWORD_HASH: value(node, 'crypted.rootpassword') ?? '',
           // Install-to-disk's disk; base64, so any /dev name arrives whatever the alphabet here (the node checks the decoded path).
-          BERTH_INSTALL_DISK_BASE64: Buffer.from(deploymentOf(inventory, node).installDisk ?? '').toString('base64'),
+          BERTH_INSTALL_DISK_BASE64: Buffer.from(deployment.installDisk ?? '').toString('base64'),
           // Where the node keeps its key (berth-key.sh): tpm unless set; a node without a TPM keeps it in RAM.
-          BERTH_KEY_POLICY: deploymentOf(inventory, node).keyPolicy,
+          BERTH_KEY_POLICY: deployment.keyPolicy,
           // Tethered: one NBD path per berth server serving the version, this one first.
           BERTH_NBD_SERVERS: services.nbdEndpoints(request.socket.localAddress ?? '').join(','),
         };
