@@ -28,6 +28,7 @@ import { inventoryRoutes } from './routes/inventory.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { noderangeRoutes } from './routes/noderange.ts';
 import { imageRoutes } from './routes/images.ts';
+import { mediaRoutes } from './routes/media.ts';
 import { nodeApiRoutes } from './routes/node-api.ts';
 import { deployRoutes } from './routes/deploy.ts';
 import { profileRoutes } from './routes/profiles.ts';
@@ -69,6 +70,7 @@ export class ApiServer {
       ...bootRoutes(services),
       ...profileRoutes(services),
       ...imageRoutes(services),
+      ...mediaRoutes(services),
       ...sshRoutes(services),
       ...deployRoutes(services),
       ...nodeApiRoutes(services),

@@ -18,8 +18,8 @@ import type { NodePreview } from '../inventory/change-preview.ts';
 import type { CommandContext } from './command.ts';
 
 export const CHANGE_OPTIONS = {
-  yes: { type: 'boolean' as const, short: 'y' },
-  'dry-run': { type: 'boolean' as const },
+  yes: { type: 'boolean' as const, short: 'y', description: 'go ahead without asking (needed when stdin is not a terminal)' },
+  'dry-run': { type: 'boolean' as const, description: 'show what would change, and change nothing' },
 };
 
 /** A node preview as the route sends it; removals carry the deployment facts that make them destructive. */

@@ -6,15 +6,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.ts';
-import { parse } from './args.ts';
+import { GLOBAL_OPTIONS, parse } from './args.ts';
 import { ApiClient, parseServerUrl } from './client.ts';
 import { COMMANDS } from './commands.ts';
 import type { CommandEntry } from './commands.ts';
-import { EXIT, EXIT_CODE_HELP, exitCodeFor } from './exit-codes.ts';
+import { EXIT, exitCodeFor } from './exit-codes.ts';
+import { commandHelp, commandList, resolveHelp, unknownCommand } from './help.ts';
+import { checkNoderangeWords } from './noderange-words.ts';
 import { formatError, quietOnClosedPipes } from './output.ts';
 import { VERSION } from '../version.ts';
 
-const STRING_GLOBALS = new Set(['--server', '--token', '--token-file', '--ca', '--socket', '--state-dir']);
+const STRING_GLOBALS = new Set(Object.entries(GLOBAL_OPTIONS).filter(([, flag]) => flag.type === 'string').map(([name]) => `--${name}`));
 
 function findCommand(argv: string[]): { entry?: CommandEntry; rest: string[]; words: string[] } {
   const words: string[] = [];
@@ -39,59 +41,43 @@ function findCommand(argv: string[]): { entry?: CommandEntry; rest: string[]; wo
   return { rest: argv, words };
 }
 
-function help(prefix: string[] = []): string {
-  const entries = COMMANDS.filter((c) => prefix.every((p, i) => c.path[i] === p));
-  const width = Math.max(...entries.map((c) => c.path.join(' ').length));
-  const lines = entries.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
-  return `berth ${VERSION}: deploys operating systems to fleets of bare-metal machines
-
-Usage: berth <command> [arguments] [--json] [--server URL --token-file FILE [--ca FILE]]
-
-Commands:
-${lines.join('\n')}
-
-Global options:
-  --json            machine-readable output (errors too, on stderr)
-  --server URL      remote server over HTTPS (or BERTH_SERVER); needs a token:
-  --token-file FILE file holding the token (or BERTH_TOKEN_FILE); or BERTH_TOKEN in the environment.
-                    --token TOKEN works too, but the command line is visible to every local user (ps)
-  --ca FILE         CA certificate for --server (or BERTH_CA); the server's is at <state-dir>/public/ca.pem
-  --socket PATH     local admin socket (or BERTH_SOCKET; default <state-dir>/admin.sock)
-  --state-dir DIR   state directory of the local server (or BERTH_STATE_DIR; default /var/lib/berth)
-
-Noderanges: n1-n20, n[1-20], n[01-20], r[1-3]u[01-10], n1+3, n[1:20:2], ~regex,
-  attr=value (also == != =~ !~), a,b (union), a,-b (minus), a@b (both), (..), range>COUNT<SKIP
-
-${EXIT_CODE_HELP}
-`;
-}
-
 async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(help(argv.slice(1).filter((a) => !a.startsWith('-'))));
-    return argv.length === 0 ? EXIT.badInput : EXIT.ok;
-  }
   if (argv[0] === '--version' || argv[0] === 'version') {
     process.stdout.write(`berth ${VERSION}\n`);
     return EXIT.ok;
   }
   const json = argv.includes('--json');
-  const { entry, rest, words } = findCommand(argv);
+  // Flags after `--` belong to the command berth runs (`image exec x -- ls --help`).
+  const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const wantsHelp = ours.includes('--help') || ours.includes('-h');
   try {
-    if (!entry) {
-      const known = COMMANDS.some((c) => c.path[0] === words[0]);
-      if (known && (argv.includes('--help') || argv.includes('-h') || words.length === 1)) {
-        process.stdout.write(help([words[0]!]));
-        return words.length === 1 && !argv.includes('--help') && !argv.includes('-h') ? EXIT.badInput : EXIT.ok;
-      }
-      throw new BerthError('BERTH_BAD_INPUT', `unknown command '${words.join(' ')}' (see: berth help)`);
+    if (argv.length === 0) {
+      process.stdout.write(commandList());
+      return EXIT.badInput;
     }
-    if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(`${entry.summary}\nusage: ${entry.usage}\n`);
+    if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+      const found = resolveHelp(argv.slice(1).filter((a) => !a.startsWith('-')));
+      process.stdout.write('text' in found ? found.text : commandHelp(found.entry, await found.entry.load()));
       return EXIT.ok;
     }
+    const { entry, rest, words } = findCommand(argv);
+    if (!entry) {
+      const known = COMMANDS.some((c) => c.path[0] === words[0]);
+      if (known && (wantsHelp || words.length === 1)) {
+        process.stdout.write(commandList(words[0]!));
+        return words.length === 1 && !wantsHelp ? EXIT.badInput : EXIT.ok;
+      }
+      throw unknownCommand(words);
+    }
     const module = await entry.load();
-    const parsed = parse(rest, module.options ?? {}, entry.usage);
+    if (wantsHelp) {
+      process.stdout.write(commandHelp(entry, module));
+      return EXIT.ok;
+    }
+    const parsed = parse(rest, module.options ?? {}, entry.usage, module.assignments);
+    for (const warning of checkNoderangeWords(entry, parsed.positionals)) {
+      process.stderr.write(json ? JSON.stringify({ warning: { message: warning } }) + '\n' : `berth: warning: ${warning}\n`);
+    }
     const values = parsed.values;
     const stateDir = (values['state-dir'] as string | undefined) ?? process.env['BERTH_STATE_DIR'] ?? '/var/lib/berth';
     let client: ApiClient | undefined;

@@ -23,6 +23,11 @@ export class Draft implements InventoryReader {
     this.#base = base;
   }
 
+  /** The state the change starts from, to compare with (uniqueness.ts). */
+  get base(): InventoryReader {
+    return this.#base;
+  }
+
   node(name: string): NodeRecord | undefined {
     const changed = this.nodes.get(name);
     if (changed !== undefined) return changed ?? undefined;

@@ -12,20 +12,24 @@
  *   is allowed between nodes that all set `net.<if>.allow_duplicates=true` on
  *   the interface concerned: one node alone cannot take another's address.
  *
- * Nodes the change leaves alone are indexed first, so the node being changed
- * is the one named as the problem and the other as the holder. Duplicates
- * among nodes the change does not touch (a store from before this check) are
- * not reported: they do not stop an unrelated change.
+ * Values the change leaves as they were (on nodes it does not touch, and on
+ * those it touches without changing that value, such as a member whose own
+ * address wins over a group expression being set) are indexed first, so the
+ * node whose value is new is the one named as the problem and the other as
+ * the holder. Only new values are checked: duplicates already stored (a store
+ * from before this check) do not stop an unrelated change, and a change that
+ * brings no new value costs no scan of the fleet.
  */
 import { BerthError } from '../errors.ts';
 import { isHardwareIdentity } from './incarnation.ts';
+import { Draft } from './draft.ts';
 import type { InventoryReader, NodeRecord } from './model.ts';
-import type { Resolver } from './resolver.ts';
-import { validateAttributeValue } from './schema/index.ts';
+import { Resolver } from './resolver.ts';
+import { findAttribute, validateAttributeValue } from './schema/index.ts';
 
 /** One value a node holds that no other node may hold. */
 interface Claim {
-  /** What is compared: kind and normalized value (`hwaddr=52:54:00:00:00:01`). */
+  /** What is compared: kind and normalized value (`net.<if>.hwaddr=52:54:00:00:00:01`). */
   key: string;
   attribute: string;
   /** As quoted in the message. */
@@ -54,16 +58,34 @@ export function isUniqueAttribute(attribute: string): boolean {
 export function checkUnique(draft: InventoryReader, resolver: Resolver, changed: readonly string[], problems: BerthError[], limit = 100): void {
   const changedSet = new Set(changed);
   const holders = new Map<string, Holder>();
-  for (const name of draft.nodeNames()) {
-    if (changedSet.has(name)) continue;
-    const node = draft.node(name);
-    if (!node) continue;
-    for (const claim of claims(resolver, node)) if (!holders.has(claim.key)) holders.set(claim.key, { ...claim, node: name, changed: false });
-  }
+  const hold = (name: string, claim: Claim, isNew: boolean): void => {
+    if (!holders.has(claim.key)) holders.set(claim.key, { ...claim, node: name, changed: isNew });
+  };
+  // Per changed node, its claims split into kept (as before the change) and new.
+  const fresh: { name: string; claims: Claim[] }[] = [];
+  const before = draft instanceof Draft ? { reader: draft.base, resolver: new Resolver(draft.base), renamedFrom: draft.renamedFrom } : undefined;
   for (const name of changed) {
     const node = draft.node(name);
     if (!node) continue;
-    for (const claim of claims(resolver, node)) {
+    const previous = before?.reader.node(before.renamedFrom.get(name) ?? name);
+    const kept = new Set(previous ? claims(before!.resolver, previous).map(identityOf) : []);
+    const added = claims(resolver, node).filter((claim) => {
+      if (!kept.has(identityOf(claim))) return true;
+      hold(name, claim, false);
+      return false;
+    });
+    if (added.length > 0) fresh.push({ name, claims: added });
+  }
+  if (fresh.length === 0) return;
+  // Only the kinds of value that are new need the fleet's values: a new address resolves no host names.
+  const kinds = new Set(fresh.flatMap(({ claims: added }) => added.map((claim) => kindOf(claim.attribute))));
+  for (const name of draft.nodeNames()) {
+    if (changedSet.has(name)) continue;
+    const node = draft.node(name);
+    if (node) for (const claim of claims(resolver, node, kinds)) hold(name, claim, false);
+  }
+  for (const { name, claims: added } of fresh) {
+    for (const claim of added) {
       const holder = holders.get(claim.key);
       if (holder === undefined) {
         holders.set(claim.key, { ...claim, node: name, changed: true });
@@ -77,6 +99,11 @@ export function checkUnique(draft: InventoryReader, resolver: Resolver, changed:
   }
 }
 
+/** A claim as compared with the same node's before the change: the value, where it is, and whether it may be shared. */
+function identityOf(claim: Claim): string {
+  return `${claim.key} ${claim.attribute} ${claim.exemptBy?.allowed ?? ''}`;
+}
+
 function message(name: string, claim: Claim, holder: Holder): string {
   const where = holder.attribute === claim.attribute ? '' : ` (${holder.attribute})`;
   const used = holder.changed ? `is also given to node ${holder.node}${where} by this change` : `is already used by node ${holder.node}${where}`;
@@ -84,19 +111,26 @@ function message(name: string, claim: Claim, holder: Holder): string {
   if (claim.exemptBy === undefined || holder.exemptBy === undefined) return text;
   if (holder.exemptBy.allowed) text += `; ${holder.node} allows duplicates there: to share it deliberately, set ${claim.exemptBy.attribute}=true on ${name} as well`;
   else if (claim.exemptBy.allowed) text += `; to share it deliberately, set ${holder.exemptBy.attribute}=true on ${holder.node} as well`;
-  else text += ` (to share it deliberately, set net.<if>.allow_duplicates=true on both nodes)`;
+  else if (claim.exemptBy.attribute === holder.exemptBy.attribute) text += ` (to share it deliberately, set ${claim.exemptBy.attribute}=true on both nodes)`;
+  else text += ` (to share it deliberately, set ${claim.exemptBy.attribute}=true on ${name} and ${holder.exemptBy.attribute}=true on ${holder.node})`;
   return text;
 }
 
-/** The node's values that must be unique, resolved and normalized; values that do not resolve are reported elsewhere. */
-function claims(resolver: Resolver, node: NodeRecord): Claim[] {
+/** What a unique attribute's values are compared with: MACs with MACs on any interface (`net.<if>.hwaddr`), and so on. */
+function kindOf(attribute: string): string {
+  if (isHardwareIdentity(attribute)) return findAttribute(attribute)!.name;
+  return ADDRESS.test(attribute) ? 'ipv4' : 'hostname';
+}
+
+/** The node's values that must be unique (of `kinds` only, when given), resolved and normalized; values that do not resolve are reported elsewhere. */
+function claims(resolver: Resolver, node: NodeRecord, kinds?: ReadonlySet<string>): Claim[] {
   const out: Claim[] = [];
   for (const attribute of resolver.attributeNames(node)) {
-    if (!isUniqueAttribute(attribute)) continue;
+    if (!isUniqueAttribute(attribute) || (kinds !== undefined && !kinds.has(kindOf(attribute)))) continue;
     const value = normalizedValue(resolver, node, attribute);
     if (value === undefined) continue;
     if (isHardwareIdentity(attribute)) {
-      out.push({ key: `${attribute === 'id.uuid' ? 'uuid' : 'hwaddr'}=${value}`, attribute, value });
+      out.push({ key: `${kindOf(attribute)}=${value}`, attribute, value });
       continue;
     }
     const interfaceName = (ADDRESS.exec(attribute) ?? HOSTNAME.exec(attribute))![1]!;

@@ -11,7 +11,7 @@
  * attribute and its options win.
  */
 import { BerthError } from '../errors.ts';
-import { parseAuthorizedKey } from './public-key.ts';
+import { parseAuthorizedKey } from '../util/ssh-public-key.ts';
 
 export interface AdminKeySources {
   /** The `ssh.admin_keys` value: authorized_keys lines, newline separated; `#` lines are comments. */

@@ -27,7 +27,7 @@ import { BerthError } from '../errors.ts';
 import { run } from '../util/run.ts';
 import { nextSerial } from './certificate-serial.ts';
 import { checkPrincipal } from './principals.ts';
-import { parsePublicKey } from './public-key.ts';
+import { parsePublicKey } from '../util/ssh-public-key.ts';
 import type { SshCa } from './ssh-ca.ts';
 
 export interface HostCertificateRequest {

@@ -11,7 +11,7 @@
  * `*.cluster.example.org,10.1.*`.
  */
 import { BerthError } from '../errors.ts';
-import { parsePublicKey } from './public-key.ts';
+import { parsePublicKey } from '../util/ssh-public-key.ts';
 import type { SshCa } from './ssh-ca.ts';
 
 export function knownHostsLine(ca: SshCa, hostPatterns: string[] = ['*']): string {

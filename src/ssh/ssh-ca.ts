@@ -27,7 +27,7 @@ import type { StateDirLayout } from '../state/state-dir.ts';
 import { readIfExists, writeAtomic } from '../util/files.ts';
 import type { Logger } from '../util/logger.ts';
 import { SubprocessError, run } from '../util/run.ts';
-import { parsePublicKey } from './public-key.ts';
+import { parsePublicKey } from '../util/ssh-public-key.ts';
 
 export interface SshCa {
   /** `ssh-ed25519 AAAA... berth-ssh-ca@<host>` */

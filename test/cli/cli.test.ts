@@ -112,9 +112,10 @@ describe('berth CLI', () => {
 
   test('define from CSV', () => {
     const file = join(d.stateDir, 'nodes.csv');
-    writeFileSync(file, 'name,groups,net.mgmt.hwaddr,id.serial\nc1,"compute,rack1",52:54:00:01:00:01,A1\nc2,compute,52:54:00:01:00:02,\n');
-    assert.match(ok(['node', 'define', '--csv', file]), /defined 2 node\(s\): c\[1-2\]/);
-    assert.match(ok(['node', 'show', 'c1', 'id.serial']), /A1/);
+    // Numbered 101 on: compute's address expression gives c1 n1's 10.1.0.1, which is refused.
+    writeFileSync(file, 'name,groups,net.mgmt.hwaddr,id.serial\nc101,"compute,rack1",52:54:00:01:00:01,A1\nc102,compute,52:54:00:01:00:02,\n');
+    assert.match(ok(['node', 'define', '--csv', file]), /defined 2 node\(s\): c\[101-102\]/);
+    assert.match(ok(['node', 'show', 'c101', 'id.serial']), /A1/);
     writeFileSync(file, 'name,id.serial\nc9,"unterminated\n');
     const bad = d.cli(['node', 'define', '--csv', file]);
     assert.equal(bad.code, 2);

@@ -7,7 +7,7 @@ import { BerthError } from '../../src/errors.ts';
 import { authorizedKeys } from '../../src/ssh/admin-keys.ts';
 import { knownHostsLine } from '../../src/ssh/known-hosts.ts';
 import { hostPrincipals } from '../../src/ssh/principals.ts';
-import { parsePublicKey } from '../../src/ssh/public-key.ts';
+import { parsePublicKey } from '../../src/util/ssh-public-key.ts';
 import { run } from '../../src/util/run.ts';
 
 let dir: string;

@@ -1,11 +1,15 @@
 /**
- * /api/v1/images: the server's side of image management, the questions
- * that need the inventory. Which nodes use which version, and removal that
- * refuses to pull a version from under them. Building, packing and
- * unpacking run in the CLI on the server host (cli/commands/image/).
+ * /api/v1/images: the server's side of image management. What images and
+ * versions there are (so `berth image list/show/versions/diff` work from any
+ * machine), which nodes use which version, and removal that refuses to pull
+ * a version from under them. Building, packing and unpacking move gigabytes
+ * and run in the CLI on the server host (cli/commands/image/).
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BerthError } from '../../errors.ts';
-import { requireImageName } from '../../images/repository/image-ref.ts';
+import { diffVersions } from '../../images/diff/image-diff.ts';
+import { parseImageRef, requireImageName } from '../../images/repository/image-ref.ts';
 import { removeTree } from '../../images/tree/remove-tree.ts';
 import { versionUsage } from '../../deploy/version-usage.ts';
 import type { JsonSchema, Route } from '../route.ts';
@@ -21,9 +25,102 @@ const users: JsonSchema = {
   },
 };
 
+const versionParam = (text: string): number | 'latest' => {
+  if (text === 'latest') return 'latest';
+  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new BerthError('BERTH_BAD_INPUT', `'${text}' is not a version number (or latest)`);
+  return Number(text);
+};
+
 export function imageRoutes(services: Services): Route[] {
   const { images, profiles } = services;
   return [
+    {
+      method: 'GET',
+      path: '/api/v1/images',
+      operationId: 'listImages',
+      tag: 'images',
+      summary: 'Every image: its editable tree, how many versions, damaged ones, the newest',
+      response: { type: 'array', items: { type: 'object' } },
+      handler: async () => {
+        const rows = [];
+        for (const name of await images.names()) {
+          const tree = await images.tree(name).catch(() => undefined);
+          const versions = await images.versions(name);
+          const latest = versions.filter((v) => 'metadata' in v).at(-1);
+          rows.push({
+            name,
+            tree: tree ? { origin: tree.origin, distro: tree.distro ?? null, modified: tree.modified } : null,
+            versions: versions.length,
+            damaged: versions.filter((v) => 'damaged' in v).map((v) => v.version),
+            latest: latest && 'metadata' in latest ? { version: latest.version, created: latest.metadata.created, bytes: latest.metadata.artifact.bytes } : null,
+          });
+        }
+        return rows;
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/images/{name}',
+      operationId: 'showImage',
+      tag: 'images',
+      summary: "An image's editable tree and version numbers",
+      response: { type: 'object', properties: { name: { type: 'string' }, tree: { type: ['object', 'null'] }, versions: { type: 'array', items: { type: 'integer' } } } },
+      handler: async ({ params }) => {
+        const name = requireImageName(params['name']!);
+        const tree = (await images.tree(name)) ?? null;
+        const versions = await images.versionNumbers(name);
+        if (!tree && versions.length === 0) throw new BerthError('BERTH_NOT_FOUND', `image '${name}' does not exist`);
+        return { name, tree, versions };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/images/{name}/versions',
+      operationId: 'listImageVersions',
+      tag: 'images',
+      summary: "An image's versions (metadata, or why one is damaged) and the nodes using each",
+      response: { type: 'array', items: { type: 'object', properties: { version: { type: 'integer' }, metadata: { type: 'object' }, damaged: { type: 'string' }, usedBy: { oneOf: [users, { type: 'null' }] } } } },
+      handler: async ({ params }) => {
+        const name = requireImageName(params['name']!);
+        const versions = await images.versions(name);
+        if (versions.length === 0 && !(await images.tree(name))) throw new BerthError('BERTH_NOT_FOUND', `image '${name}' does not exist`);
+        const usage = await versionUsage(services.inventory, profiles, images, name);
+        return versions.map((v) => ({ ...v, usedBy: usage[v.version] ?? null }));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/images/{name}/versions/{version}',
+      operationId: 'showImageVersion',
+      tag: 'images',
+      summary: 'What a version is (source, parent, kernel, digests, encryption, verity), where its artifact is, and with packages=true its package list',
+      query: { type: 'object', additionalProperties: false, properties: { packages: { type: 'boolean', default: false } } },
+      response: { type: 'object', properties: { artifactPath: { type: 'string', description: "The root image's path on the server" }, packages: { type: 'array', items: { type: 'object' } } } },
+      handler: async ({ params, query }) => {
+        const m = await images.resolve({ name: requireImageName(params['name']!), version: versionParam(params['version']!) });
+        const dir = images.layout(m.name).versionDir(m.version);
+        const packages = query['packages'] ? JSON.parse(await readFile(join(dir, m.manifest.file), 'utf8')).packages : undefined;
+        return { ...m, artifactPath: join(dir, m.artifact.file), ...(packages ? { packages } : {}) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/v1/images/{name}/versions/{version}/diff',
+      operationId: 'diffImageVersions',
+      tag: 'images',
+      summary: 'Packages (added, removed, upgraded, downgraded) and files changed from this version to another',
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['to'],
+        properties: { to: { type: 'string', minLength: 1, maxLength: 200, description: "The other version, such as 'compute@4'" }, limit: { type: 'integer', minimum: 0, default: 30, description: 'Changed files listed at most' } },
+      },
+      response: { type: 'object' },
+      handler: async ({ params, query }) => {
+        const from = await images.resolve({ name: requireImageName(params['name']!), version: versionParam(params['version']!) });
+        return diffVersions(images, from, await images.resolve(parseImageRef(query['to'] as string)), query['limit'] as number);
+      },
+    },
     {
       method: 'GET',
       path: '/api/v1/images/{name}/usage',

@@ -3,7 +3,7 @@ import type { BootEvent } from '../../events/boot-event.ts';
 import type { CommandContext } from '../command.ts';
 import { formatEvent } from './timeline-format.ts';
 
-export const options = { follow: { type: 'boolean' as const, short: 'f' } };
+export const options = { follow: { type: 'boolean' as const, short: 'f', description: "follow live events until interrupted (a node's past: berth node timeline)" } };
 
 /** Follows boot events as they happen, of every machine or of a noderange. */
 export async function run(context: CommandContext): Promise<void> {

@@ -6,14 +6,14 @@ import type { LogLevel } from '../../util/logger.ts';
 import type { CommandContext } from '../command.ts';
 
 export const options = {
-  config: { type: 'string' as const },
-  listen: { type: 'string' as const, multiple: true },
-  'log-level': { type: 'string' as const },
-  'boot-http-port': { type: 'string' as const },
-  'tftp-port': { type: 'string' as const },
-  'dhcp-port': { type: 'string' as const },
-  'proxy-port': { type: 'string' as const },
-  'nbd-port': { type: 'string' as const },
+  config: { type: 'string' as const, value: 'FILE', description: 'config file (or BERTH_CONFIG; default /etc/berth/berth.yaml)' },
+  listen: { type: 'string' as const, multiple: true, value: 'HOST:PORT', description: 'where the HTTPS admin API listens (default *:8443); repeat for several' },
+  'log-level': { type: 'string' as const, value: 'LEVEL', description: 'debug, info, warn or error' },
+  'boot-http-port': { type: 'string' as const, value: 'N', description: 'boot HTTP port (0: any free port)' },
+  'tftp-port': { type: 'string' as const, value: 'N', description: 'TFTP port (0: any free port)' },
+  'dhcp-port': { type: 'string' as const, value: 'N', description: 'DHCP server port (0: any free port)' },
+  'proxy-port': { type: 'string' as const, value: 'N', description: 'proxy DHCP port (0: any free port)' },
+  'nbd-port': { type: 'string' as const, value: 'N|off', description: 'NBD port for tethered roots, or off' },
 };
 
 /** 0 is allowed here (any free port), for tests and labs running several servers side by side. */

@@ -1,5 +1,5 @@
 /**
- * ssh.admin_keys is checked by the one OpenSSH key parser (src/ssh/public-key.ts)
+ * ssh.admin_keys is checked by the one OpenSSH key parser (src/util/ssh-public-key.ts)
  * that also builds root's authorized_keys at boot: a value `node set`
  * accepts is a value the node API can use, and hostile or damaged input is
  * refused when it is set, naming the line, never repeating a private key.

@@ -14,12 +14,12 @@ import { printJson } from '../../output.ts';
 export const usage = 'berth boot build-ipxe [--source DIR|TARBALL] [--https-port N] [--chain-host HOST] [--mirror URL] [--install-deps]';
 
 export const options = {
-  source: { type: 'string' as const },
-  'https-port': { type: 'string' as const },
+  source: { type: 'string' as const, value: 'DIR|TARBALL', description: 'build from this iPXE source tree or tarball (default: download the pinned release)' },
+  'https-port': { type: 'string' as const, value: 'N', description: 'the boot HTTPS port the built iPXE chains to' },
   // --server is the CLI's own (the API URL), hence the longer name here.
-  'chain-host': { type: 'string' as const },
-  mirror: { type: 'string' as const },
-  'install-deps': { type: 'boolean' as const },
+  'chain-host': { type: 'string' as const, value: 'HOST', description: "the host name or address iPXE chains to (default: each network's server address)" },
+  mirror: { type: 'string' as const, value: 'URL', description: 'where to download the iPXE source from' },
+  'install-deps': { type: 'boolean' as const, description: "install the packages the build needs (gcc, make, ...) with the host's package manager" },
 };
 
 export async function run(context: CommandContext): Promise<void> {

@@ -4,9 +4,9 @@ import { printJson } from '../../output.ts';
 import { printStatus, type StatusRow } from './status.ts';
 
 export const options = {
-  arm: { type: 'string' as const },
-  'no-wait': { type: 'boolean' as const },
-  timeout: { type: 'string' as const },
+  arm: { type: 'string' as const, value: 'once|continuous|until=TIME', description: 'how long nodes stay armed to fetch their image key: one boot (default), every boot, or until TIME' },
+  'no-wait': { type: 'boolean' as const, description: 'arm the nodes and return, without following them until they boot' },
+  timeout: { type: 'string' as const, value: 'DURATION', description: 'stop following after this long, such as 45m or 2h (default 30m); the deployment goes on' },
 };
 
 const USAGE = 'berth deploy <noderange> <profile> [--arm once|continuous|until=TIME] [--no-wait] [--timeout 30m]';

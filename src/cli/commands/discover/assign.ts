@@ -2,7 +2,7 @@ import { BerthError } from '../../../errors.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { interface: { type: 'string' as const } };
+export const options = { interface: { type: 'string' as const, value: 'NAME', description: "set net.NAME.hwaddr (default: the discovery policy's interface)" } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [machine, node] = context.positionals;

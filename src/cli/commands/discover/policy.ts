@@ -2,7 +2,7 @@ import { BerthError } from '../../../errors.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { interface: { type: 'string' as const } };
+export const options = { interface: { type: 'string' as const, value: 'NAME', description: "the interface whose hwaddr a discovered machine's MAC is recorded under" } };
 
 const USAGE = 'berth discover policy manual|uuid|sequential <noderange> [--interface NAME]';
 

@@ -3,7 +3,7 @@ import { parseAssignments } from '../../args.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { description: { type: 'string' as const } };
+export const options = { description: { type: 'string' as const, value: 'TEXT', description: 'what the group is for, shown by group list' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [name, ...words] = context.positionals;

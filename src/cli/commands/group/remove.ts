@@ -2,7 +2,7 @@ import { BerthError } from '../../../errors.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { force: { type: 'boolean' as const } };
+export const options = { force: { type: 'boolean' as const, description: 'remove it even while nodes are members (they leave the group)' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [name] = context.positionals;

@@ -5,11 +5,11 @@ import { printJson } from '../../output.ts';
 import { localImages, progress } from './local-images.ts';
 
 export const options = {
-  distro: { type: 'string' as const },
-  arch: { type: 'string' as const },
-  packages: { type: 'string' as const, multiple: true },
-  mirror: { type: 'string' as const },
-  'package-cache': { type: 'string' as const },
+  distro: { type: 'string' as const, value: 'ID', description: 'the distribution to build, such as debian-12' },
+  arch: { type: 'string' as const, value: 'ARCH', description: "CPU architecture (default: this machine's)" },
+  packages: { type: 'string' as const, multiple: true, value: 'a,b', description: 'packages to add to the base system' },
+  mirror: { type: 'string' as const, value: 'URL', description: 'package repository to build from' },
+  'package-cache': { type: 'string' as const, value: 'DIR', description: 'keep downloaded packages here for the next build' },
 };
 
 export async function run(context: CommandContext): Promise<void> {

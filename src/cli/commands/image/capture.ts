@@ -6,14 +6,14 @@ import { printJson } from '../../output.ts';
 import { localImages, progress } from './local-images.ts';
 
 export const options = {
-  host: { type: 'string' as const },
-  user: { type: 'string' as const },
-  port: { type: 'string' as const },
-  identity: { type: 'string' as const },
-  'known-hosts': { type: 'string' as const },
-  'ssh-option': { type: 'string' as const, multiple: true },
-  exclude: { type: 'string' as const, multiple: true },
-  'source-root': { type: 'string' as const },
+  host: { type: 'string' as const, value: 'ADDRESS', description: "connect here (default: the node's address from the inventory, else its name)" },
+  user: { type: 'string' as const, value: 'USER', description: 'SSH user (default root)' },
+  port: { type: 'string' as const, value: 'N', description: 'SSH port (default 22)' },
+  identity: { type: 'string' as const, value: 'FILE', description: 'SSH private key to log in with' },
+  'known-hosts': { type: 'string' as const, value: 'FILE', description: "known_hosts file that vouches for the node's host key" },
+  'ssh-option': { type: 'string' as const, multiple: true, value: 'NAME=VALUE', description: 'an extra ssh -o option' },
+  exclude: { type: 'string' as const, multiple: true, value: 'PATTERN', description: 'also leave out paths matching PATTERN' },
+  'source-root': { type: 'string' as const, value: 'DIR', description: 'capture this directory of the node instead of /' },
 };
 
 const USAGE = 'berth image capture <node> <name> [--host ADDRESS] [--user root] [--port 22] [--identity FILE] [--known-hosts FILE] [--ssh-option NAME=VALUE]... [--exclude PATTERN]... [--source-root DIR]';

@@ -1,18 +1,19 @@
 import { BerthError } from '../../../errors.ts';
-import { diffVersions } from '../../../images/diff/image-diff.ts';
+import type { ImageDiff } from '../../../images/diff/image-diff.ts';
+import { parseImageRef } from '../../../images/repository/image-ref.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
-import { localImages } from './local-images.ts';
 
-export const options = { limit: { type: 'string' as const } };
+export const options = { limit: { type: 'string' as const, value: 'N', description: 'list at most N changed files (default 30; --json lists them all)' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [a, b, extra] = context.positionals;
   if (a === undefined || b === undefined || extra !== undefined) throw new BerthError('BERTH_BAD_INPUT', 'usage: berth image diff <name>@<n> <name>@<m> [--limit N]');
   const limit = context.values['limit'] === undefined ? 30 : Number(context.values['limit']);
   if (!Number.isInteger(limit) || limit < 0) throw new BerthError('BERTH_BAD_INPUT', `--limit ${context.values['limit']}: give a whole number`);
-  const repo = await localImages(context);
-  const diff = await diffVersions(repo, await repo.resolve(a), await repo.resolve(b), limit);
+  const from = parseImageRef(a);
+  // Through the API (the local socket, or --server): the server owns its image files.
+  const diff = (await context.client().get(`/api/v1/images/${encodeURIComponent(from.name)}/versions/${from.version}/diff`, { to: b, limit: String(limit) })) as ImageDiff;
   if (context.json) return printJson(diff);
   const p = diff.packages;
   const lines = [`${diff.from} → ${diff.to}`, '', `packages: ${p.added.length} added, ${p.removed.length} removed, ${p.upgraded.length} upgraded, ${p.downgraded.length} downgraded, ${p.unchanged} unchanged`];

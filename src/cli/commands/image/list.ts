@@ -1,22 +1,17 @@
 import type { CommandContext } from '../../command.ts';
 import { printJson, printTable } from '../../output.ts';
-import { localImages } from './local-images.ts';
 
+interface ImageRow {
+  name: string;
+  tree: { origin: string; distro: string | null; modified: string } | null;
+  versions: number;
+  damaged: number[];
+  latest: { version: number; created: string; bytes: number } | null;
+}
+
+/** Through the API (the local socket, or --server): the server owns its image files. */
 export async function run(context: CommandContext): Promise<void> {
-  const repo = await localImages(context);
-  const rows = [];
-  for (const name of await repo.names()) {
-    const tree = await repo.tree(name).catch(() => undefined);
-    const versions = await repo.versions(name);
-    const latest = versions.filter((v) => 'metadata' in v).at(-1);
-    rows.push({
-      name,
-      tree: tree ? { origin: tree.origin, distro: tree.distro ?? null, modified: tree.modified } : null,
-      versions: versions.length,
-      damaged: versions.filter((v) => 'damaged' in v).map((v) => v.version),
-      latest: latest && 'metadata' in latest ? { version: latest.version, created: latest.metadata.created, bytes: latest.metadata.artifact.bytes } : null,
-    });
-  }
+  const rows = (await context.client().get('/api/v1/images')) as ImageRow[];
   if (context.json) return printJson(rows);
   printTable(
     ['IMAGE', 'LATEST', 'VERSIONS', 'SIZE', 'TREE', 'DISTRO'],

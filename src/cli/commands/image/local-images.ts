@@ -1,9 +1,9 @@
 /**
- * Image commands work on the image files of the server on this host (its
- * state dir), because building, packing and unpacking move gigabytes that
- * have no business crossing the API. They need root, like the tools they run.
- * Questions only the server can answer (which nodes use a version) go to it
- * over the admin socket as usual.
+ * Image commands that write work on the image files of the server on this
+ * host (its state dir), because building, packing and unpacking move
+ * gigabytes that have no business crossing the API. They need root, like the
+ * tools they run. The read-only ones (list, show, versions, diff) ask the
+ * server (api/routes/images.ts), so they work with --server too.
  */
 import { stat } from 'node:fs/promises';
 import { BerthError } from '../../../errors.ts';

@@ -4,7 +4,7 @@ import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 import { commandLine, localImages, progress } from './local-images.ts';
 
-export const options = { level: { type: 'string' as const } };
+export const options = { level: { type: 'string' as const, value: '1-22', description: 'zstd compression level of the squashfs (higher: smaller, slower to pack)' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [name, extra] = context.positionals;

@@ -3,7 +3,7 @@ import { parseImageRef } from '../../../images/repository/image-ref.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { force: { type: 'boolean' as const }, tree: { type: 'boolean' as const } };
+export const options = { force: { type: 'boolean' as const, description: 'remove a version even while nodes use it' }, tree: { type: 'boolean' as const, description: "remove the image's editable tree instead of a version" } };
 
 const USAGE = 'berth image remove <name>@<n> [--force] | berth image remove <name> --tree';
 

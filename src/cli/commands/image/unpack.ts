@@ -4,7 +4,7 @@ import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 import { localImages } from './local-images.ts';
 
-export const options = { as: { type: 'string' as const } };
+export const options = { as: { type: 'string' as const, value: 'NEW-NAME', description: "unpack into a new image of this name instead of the image's own tree" } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [ref, extra] = context.positionals;

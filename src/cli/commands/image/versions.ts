@@ -1,19 +1,17 @@
 import { BerthError } from '../../../errors.ts';
 import { requireImageName } from '../../../images/repository/image-ref.ts';
+import type { VersionEntry } from '../../../images/repository/image-repository.ts';
+import type { VersionUsers } from '../../../deploy/version-usage.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson, printTable } from '../../output.ts';
-import { localImages } from './local-images.ts';
-import { usageOf } from './usage.ts';
 
+/** Through the API (the local socket, or --server): the server owns its image files and knows who uses each version. */
 export async function run(context: CommandContext): Promise<void> {
   const [name, extra] = context.positionals;
   if (name === undefined || extra !== undefined) throw new BerthError('BERTH_BAD_INPUT', 'usage: berth image versions <name>');
   requireImageName(name);
-  const repo = await localImages(context);
-  const versions = await repo.versions(name);
-  if (versions.length === 0 && !(await repo.tree(name))) throw new BerthError('BERTH_NOT_FOUND', `image '${name}' does not exist`);
-  const usage = await usageOf(context, name);
-  if (context.json) return printJson(versions.map((v) => ({ ...v, usedBy: usage?.[v.version] ?? null })));
+  const versions = (await context.client().get(`/api/v1/images/${encodeURIComponent(name)}/versions`)) as (VersionEntry & { usedBy: VersionUsers | null })[];
+  if (context.json) return printJson(versions);
   printTable(
     ['VERSION', 'CREATED', 'SIZE', 'PACKAGES', 'KERNEL', 'PARENT', 'USED BY'],
     versions.map((v) =>
@@ -25,7 +23,7 @@ export async function run(context: CommandContext): Promise<void> {
             String(v.metadata.manifest.packages),
             v.metadata.boot.kernelVersion,
             v.metadata.parent ? `${v.metadata.parent.name}@${v.metadata.parent.version}` : '-',
-            usage === undefined ? '(server not running)' : usage[v.version] ? usage[v.version]!.noderange : '-',
+            v.usedBy ? v.usedBy.noderange : '-',
           ]
         : [`${name}@${v.version}`, 'DAMAGED', '', '', '', '', v.damaged],
     ),

@@ -2,7 +2,7 @@ import { BerthError } from '../../../errors.ts';
 import { writeAtomic } from '../../../util/files.ts';
 import type { CommandContext } from '../../command.ts';
 
-export const options = { format: { type: 'string' as const }, output: { type: 'string' as const, short: 'o' } };
+export const options = { format: { type: 'string' as const, value: 'yaml|json', description: 'output format (default yaml, json with --json or an --output ending in .json)' }, output: { type: 'string' as const, short: 'o', value: 'FILE', description: 'write to FILE (mode 0600: it holds secrets) instead of stdout' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const output = context.values['output'] as string | undefined;

@@ -10,7 +10,7 @@ import type { ErrorLocation } from '../../../errors.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson, withPlaces } from '../../output.ts';
 
-export const options = { merge: { type: 'boolean' as const } };
+export const options = { merge: { type: 'boolean' as const, description: 'add to and change the inventory instead of replacing it' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [file] = context.positionals;

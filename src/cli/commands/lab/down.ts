@@ -2,7 +2,7 @@ import { labDown } from '../../../lab/lab.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { all: { type: 'boolean' as const } };
+export const options = { all: { type: 'boolean' as const, description: 'remove every lab on this machine, not only those left behind' } };
 
 /** Removes labs left behind (whose owner died), or with --all every lab. Never touches what a lab did not record. */
 export async function run(context: CommandContext): Promise<void> {

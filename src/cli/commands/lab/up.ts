@@ -8,9 +8,9 @@ import type { CommandContext } from '../../command.ts';
 import { formatEvent } from '../timeline-format.ts';
 
 export const options = {
-  nodes: { type: 'string' as const, default: '3' },
-  firmware: { type: 'string' as const, default: 'bios' },
-  'exit-when-booted': { type: 'boolean' as const },
+  nodes: { type: 'string' as const, default: '3', value: 'N', description: 'how many VMs to network-boot, 1 to 20 (default 3)' },
+  firmware: { type: 'string' as const, default: 'bios', value: 'bios|uefi', description: "the VMs' firmware (default bios)" },
+  'exit-when-booted': { type: 'boolean' as const, description: 'tear the lab down and exit once every VM has booted (for scripts and CI)' },
 };
 
 /**

@@ -4,7 +4,7 @@ import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 import { localMedia } from './local-media.ts';
 
-export const options = { name: { type: 'string' as const }, force: { type: 'boolean' as const } };
+export const options = { name: { type: 'string' as const, value: 'NAME', description: 'the name to import it as (default: derived from the distribution and version)' }, force: { type: 'boolean' as const, description: 'import again over media of the same name' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [source] = context.positionals;

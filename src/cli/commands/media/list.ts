@@ -1,12 +1,10 @@
+import type { MediaEntry } from '../../../media/media-repository.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson, printTable } from '../../output.ts';
-import { localMedia, profilesUsing } from './local-media.ts';
 
+/** Through the API (the local socket, or --server): the server owns its media files. */
 export async function run(context: CommandContext): Promise<void> {
-  const { media, profiles } = await localMedia(context);
-  const entries = await media.list();
-  const rows = [];
-  for (const entry of entries) rows.push({ ...entry, profiles: await profilesUsing(profiles, entry.name) });
+  const rows = (await context.client().get('/api/v1/media')) as (MediaEntry & { profiles: string[] })[];
   if (context.json) return printJson(rows);
   printTable(
     ['MEDIA', 'DISTRO', 'VERSION', 'ARCH', 'FAMILY', 'PROFILES'],

@@ -1,8 +1,9 @@
 /**
- * Media commands work on the media files of the server on this host (its
- * state dir), like image commands: an import copies gigabytes that have no
- * business crossing the API. Which profiles use which media is read from the
- * same state dir's profiles/.
+ * `media import` and `media remove` work on the media files of the server
+ * on this host (its state dir), like the image commands that write: an import
+ * copies gigabytes that have no business crossing the API. `media list` and
+ * `media show` only read, and ask the server (api/routes/media.ts), so they
+ * work with --server too.
  */
 import { stat } from 'node:fs/promises';
 import { BerthError } from '../../../errors.ts';
@@ -21,14 +22,4 @@ export async function localMedia(context: CommandContext, opts: { write?: boolea
   }
   const { layout } = await prepareStateDir(context.stateDir);
   return { media: new MediaRepository(layout), profiles: new ProfileRepository(layout.profiles) };
-}
-
-/** Profiles (valid ones) that install from `media`. */
-export async function profilesUsing(profiles: ProfileRepository, media: string): Promise<string[]> {
-  const users: string[] = [];
-  for (const name of await profiles.names()) {
-    const profile = await profiles.read(name).catch(() => undefined);
-    if (profile?.kind === 'install' && profile.media === media) users.push(name);
-  }
-  return users;
 }

@@ -1,9 +1,10 @@
 import { BerthError } from '../../../errors.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
-import { localMedia, profilesUsing } from './local-media.ts';
+import { profilesUsing } from '../../../profiles/media-users.ts';
+import { localMedia } from './local-media.ts';
 
-export const options = { force: { type: 'boolean' as const } };
+export const options = { force: { type: 'boolean' as const, description: 'remove it even while a profile installs from it' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [name] = context.positionals;

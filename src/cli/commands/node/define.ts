@@ -9,7 +9,7 @@ import { printJson, withPlaces } from '../../output.ts';
 
 const USAGE = 'berth node define <noderange> [groups=G1,G2] [ATTR=VALUE...] | berth node define --csv FILE';
 
-export const options = { csv: { type: 'string' as const } };
+export const options = { csv: { type: 'string' as const, value: 'FILE', description: "define the nodes of a CSV file: a header row 'name,groups,ATTR,...', one node per line" } };
 
 export async function run(context: CommandContext): Promise<void> {
   const csv = context.values['csv'] as string | undefined;

@@ -1,7 +1,7 @@
 import type { CommandContext } from '../../command.ts';
 import { printJson, printTable } from '../../output.ts';
 
-export const options = { names: { type: 'boolean' as const }, compress: { type: 'boolean' as const } };
+export const options = { names: { type: 'boolean' as const, description: 'print only node names, one per line' }, compress: { type: 'boolean' as const, description: 'print the shortest noderange of the nodes selected' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [noderange, ...attributes] = context.positionals;

@@ -4,7 +4,7 @@ import { printJson } from '../../output.ts';
 
 const USAGE = 'berth node show <noderange> [ATTR-GLOB...] [--provenance]';
 
-export const options = { provenance: { type: 'boolean' as const } };
+export const options = { provenance: { type: 'boolean' as const, description: 'say where each value comes from: set on the node, or which group (and its expression)' } };
 
 interface Resolved {
   value?: string;

@@ -4,7 +4,7 @@ import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 import { formatEvent } from '../timeline-format.ts';
 
-export const options = { limit: { type: 'string' as const } };
+export const options = { limit: { type: 'string' as const, value: 'N', description: 'show at most the N newest steps' } };
 
 export async function run(context: CommandContext): Promise<void> {
   const [node] = context.positionals;

@@ -7,10 +7,10 @@ import type { ProfileView } from '../../../profiles/profile-service.ts';
 const USAGE = 'berth profile define <name> --image REF [--boot-method tethered|untethered|installtodisk] [--kernel-args TEXT] [--description TEXT]';
 
 export const options = {
-  image: { type: 'string' as const },
-  'boot-method': { type: 'string' as const },
-  'kernel-args': { type: 'string' as const },
-  description: { type: 'string' as const },
+  image: { type: 'string' as const, value: 'REF', description: 'the image version it boots: compute@3, or compute@latest for the newest at each boot' },
+  'boot-method': { type: 'string' as const, value: 'METHOD', description: 'how the image reaches the node: tethered (default), untethered or installtodisk; profile set calls it boot_method=' },
+  'kernel-args': { type: 'string' as const, value: 'TEXT', description: "extra kernel arguments, attribute expressions allowed ('ip={net.boot.ipv4_address}'); profile set calls it kernel_args=" },
+  description: { type: 'string' as const, value: 'TEXT', description: 'what the profile is for, shown by profile list' },
 };
 
 export async function run(context: CommandContext): Promise<void> {

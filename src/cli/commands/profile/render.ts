@@ -2,7 +2,7 @@ import { BerthError } from '../../../errors.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { firmware: { type: 'string' as const }, ipxe: { type: 'boolean' as const } };
+export const options = { firmware: { type: 'string' as const, value: 'bios|uefi', description: 'render for this firmware (default: what the node last booted with)' }, ipxe: { type: 'boolean' as const, description: 'print the iPXE script that starts the installer instead of the answer file' } };
 
 interface Rendered {
   node: string;

@@ -3,7 +3,7 @@ import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
 export const options = {
-  pattern: { type: 'string' as const, multiple: true },
+  pattern: { type: 'string' as const, multiple: true, value: 'GLOB', description: 'host names the line trusts (default: every name and address of every node)' },
 };
 
 const USAGE = 'berth ssh known-hosts [--pattern GLOB]...';

@@ -2,7 +2,7 @@ import { BerthError } from '../../../errors.ts';
 import type { CommandContext } from '../../command.ts';
 import { printJson } from '../../output.ts';
 
-export const options = { expires: { type: 'string' as const } };
+export const options = { expires: { type: 'string' as const, value: '30d|ISO-TIME', description: 'when the token stops working: a duration (90d, 12h) or a time' } };
 
 /** `30d`, `12h`, `90m` or an ISO time. */
 export function parseExpiry(text: string, now = Date.now()): string {

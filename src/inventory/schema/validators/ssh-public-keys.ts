@@ -1,10 +1,10 @@
 /**
  * `ssh.admin_keys`: root's authorized_keys lines on the deployed node. Each
- * key line is read by the one OpenSSH key parser, src/ssh/public-key.ts,
+ * key line is read by the one OpenSSH key parser, src/util/ssh-public-key.ts,
  * which builds authorized_keys at boot too: what is accepted here is what
  * the node gets.
  */
-import { parseAuthorizedKey } from '../../../ssh/public-key.ts';
+import { parseAuthorizedKey } from '../../../util/ssh-public-key.ts';
 import { quote, reject } from './rejection.ts';
 
 /**

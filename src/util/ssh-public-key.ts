@@ -15,10 +15,11 @@
  * No options prefix (`from="..." ssh-ed25519 ...`) in `parsePublicKey`:
  * those belong to authorized_keys lines only, read by `parseAuthorizedKey`.
  *
- * The one parser of OpenSSH public keys in berth: the inventory's
- * `ssh.admin_keys` type (inventory/schema/validators/ssh-public-keys.ts)
- * calls it too, so a value accepted when it is set is one the node's
- * authorized_keys (admin-keys.ts) accepts at boot.
+ * The one parser of OpenSSH public keys in berth, here in util/ so that both
+ * ssh/ (the CA, host certificates, authorized_keys in admin-keys.ts) and the
+ * inventory's `ssh.admin_keys` type (inventory/schema/validators/
+ * ssh-public-keys.ts, a layer below ssh/) use it: a value accepted when it is
+ * set is one the node's authorized_keys accepts at boot.
  */
 import { BerthError } from '../errors.ts';
 
